@@ -1,0 +1,163 @@
+"""Text -> units -> token ids, in phoneme or character mode, with a checkable symbol table."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+from tts_gen.text.normalize import normalize_text
+from tts_gen.text.phonemize import phonemize
+from tts_gen.text.symbols import PAD, PUNCTUATION, TABLES, WORD_BOUNDARY, SymbolTable
+from tts_gen.text.unicode_clean import UnsupportedCharacterWarning
+
+MODES = tuple(TABLES)
+_SILENT_UNITS = frozenset((PAD, WORD_BOUNDARY) + PUNCTUATION)
+
+
+@dataclass
+class TextConfig:
+    """How text becomes tokens.
+
+    Attributes:
+        mode: "phonemes" (gruut phonemes of the normalized text) or "characters" (its lowercase characters).
+    """
+
+    mode: str = "phonemes"
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"text mode must be one of {list(MODES)}, got {self.mode!r}")
+
+
+def has_speech(units: list[str]) -> bool:
+    """True when the units contain something besides padding, word boundaries and pause marks."""
+    return any(unit not in _SILENT_UNITS for unit in units)
+
+
+class Tokenizer:
+    """Turns English text into token ids of a fixed symbol table (see :mod:`tts_gen.text.symbols`)."""
+
+    def __init__(self, config: TextConfig):
+        self.config = config
+        self.table: SymbolTable = TABLES[config.mode]
+        self._ids = {symbol: index for index, symbol in enumerate(self.table.symbols)}
+
+    @property
+    def symbols(self) -> list[str]:
+        """The units of this tokenizer's table; a unit's id is its index."""
+        return list(self.table.symbols)
+
+    @property
+    def num_symbols(self) -> int:
+        """Size of the table (the embedding size a model needs)."""
+        return len(self.table.symbols)
+
+    @property
+    def pad_id(self) -> int:
+        """Id of the padding symbol (always 0)."""
+        return self._ids[PAD]
+
+    def units(self, text: str) -> list[str]:
+        """Normalizes ``text`` and returns its phonemes, or its lowercase characters in character mode."""
+        return self.units_of_normalized(normalize_text(text))
+
+    def units_of_normalized(self, normalized: str) -> list[str]:
+        """Units of text already normalized by :func:`normalize_text`."""
+        if self.config.mode == "phonemes":
+            return phonemize(normalized)
+        return self._characters(normalized)
+
+    def _characters(self, normalized: str) -> list[str]:
+        kept: list[str] = []
+        warned: set[str] = set()
+        for char in normalized.lower():
+            if char in self._ids:
+                kept.append(char)
+            elif char not in warned:
+                warned.add(char)
+                warnings.warn(
+                    f"character mode drops {char!r} (U+{ord(char):04X}): it is not in the character table",
+                    UnsupportedCharacterWarning,
+                    stacklevel=3,
+                )
+        return kept
+
+    def units_to_ids(self, units: list[str]) -> list[int]:
+        """Ids of the units; a unit missing from the table is a ValueError naming it."""
+        ids = []
+        for unit in units:
+            if unit not in self._ids:
+                raise ValueError(
+                    f"unit {unit!r} is not in the {self.config.mode} symbol table (version {self.table.version}); "
+                    "add it to tts_gen/text/symbols.py and bump the table version"
+                )
+            ids.append(self._ids[unit])
+        return ids
+
+    def ids_to_units(self, ids: list[int]) -> list[str]:
+        """Inverse of :meth:`units_to_ids`."""
+        for token_id in ids:
+            if not 0 <= token_id < self.num_symbols:
+                raise ValueError(
+                    f"token id {token_id} is outside the {self.config.mode} table (0..{self.num_symbols - 1})"
+                )
+        return [self.table.symbols[token_id] for token_id in ids]
+
+    def encode(self, text: str) -> list[int]:
+        """Token ids of ``text``; a ValueError when nothing speakable is left after normalization."""
+        units = self.units(text)
+        if not has_speech(units):
+            raise ValueError(
+                f"the text {text!r} has nothing to speak: after normalization it has no words; "
+                "give English words, numbers or letters"
+            )
+        return self.units_to_ids(units)
+
+    def state_dict(self) -> dict:
+        """The table in a form to save with a model checkpoint."""
+        return {"mode": self.config.mode, "version": self.table.version, "symbols": list(self.table.symbols)}
+
+    def check_compatible(self, state: dict) -> None:
+        """Raises ValueError when a saved table (from :meth:`state_dict`) differs from this tokenizer's."""
+        missing = {"mode", "version", "symbols"} - set(state)
+        if missing:
+            raise ValueError(
+                f"saved symbol table lacks {sorted(missing)}; expected the output of Tokenizer.state_dict()"
+            )
+        if state["mode"] != self.config.mode:
+            raise ValueError(
+                f"the checkpoint was trained in text mode {state['mode']!r} but this tokenizer uses "
+                f"{self.config.mode!r}; set text mode to {state['mode']!r}"
+            )
+        if state["version"] != self.table.version or list(state["symbols"]) != list(self.table.symbols):
+            raise ValueError(_table_difference(state, self.table))
+
+    @classmethod
+    def from_state_dict(cls, state: dict) -> "Tokenizer":
+        """Rebuilds the tokenizer of a saved table and checks it matches this code's table."""
+        if not isinstance(state, dict) or "mode" not in state:
+            raise ValueError("saved symbol table must be a dict from Tokenizer.state_dict() with a 'mode' key")
+        tokenizer = cls(TextConfig(mode=state["mode"]))
+        tokenizer.check_compatible(state)
+        return tokenizer
+
+
+def _table_difference(state: dict, table: SymbolTable) -> str:
+    """A message that says how a saved table differs from the code's table."""
+    saved = list(state["symbols"])
+    current = list(table.symbols)
+    details = []
+    if state["version"] != table.version:
+        details.append(f"saved version {state['version']}, code version {table.version}")
+    only_saved = [s for s in saved if s not in current]
+    only_current = [s for s in current if s not in saved]
+    if only_saved:
+        details.append(f"only in the checkpoint: {only_saved}")
+    if only_current:
+        details.append(f"only in the code: {only_current}")
+    if not only_saved and not only_current and saved != current:
+        details.append("same symbols in a different order")
+    return (
+        f"the checkpoint's {table.mode} symbol table does not match this code's ({'; '.join(details)}); "
+        "use the tts_gen version the checkpoint was trained with, or retrain"
+    )
