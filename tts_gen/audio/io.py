@@ -1,0 +1,62 @@
+"""Reading and writing audio with soundfile; resampling with torchaudio."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import torch
+import torchaudio
+
+
+class AudioFileError(ValueError):
+    """An audio file is missing, unreadable, empty or holds non-finite samples."""
+
+
+def resample(wav: torch.Tensor, orig_rate: int, new_rate: int) -> torch.Tensor:
+    """Band-limited (windowed sinc) resampling along the last dimension; a no-op when the rates are equal."""
+    if orig_rate == new_rate:
+        return wav
+    return torchaudio.functional.resample(wav, orig_rate, new_rate)
+
+
+def load_wav(path: str | Path, sample_rate: int) -> torch.Tensor:
+    """Loads any file soundfile reads (WAV, FLAC, OGG...), mixed to mono and resampled.
+
+    Args:
+        path: audio file.
+        sample_rate: the rate to return, in Hz.
+
+    Returns:
+        float32 waveform (T,) in [-1, 1].
+
+    Raises:
+        AudioFileError: naming the file, if it is missing, unreadable, empty or not finite.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise AudioFileError(f"audio file {path} does not exist")
+    try:
+        data, file_rate = sf.read(str(path), dtype="float32", always_2d=True)  # (T, channels)
+    except (sf.LibsndfileError, RuntimeError, TypeError) as error:
+        raise AudioFileError(f"cannot read audio file {path}: {error}") from None
+    if data.shape[0] == 0:
+        raise AudioFileError(f"audio file {path} is empty")
+    if not np.isfinite(data).all():
+        raise AudioFileError(f"audio file {path} holds non-finite samples (NaN or inf)")
+    wav = torch.from_numpy(data.mean(axis=1))
+    wav = resample(wav, file_rate, sample_rate)
+    return wav.clamp(-1.0, 1.0).contiguous()
+
+
+def save_wav(path: str | Path, wav: torch.Tensor | np.ndarray, sample_rate: int) -> None:
+    """Writes a mono waveform in [-1, 1] as 16-bit PCM WAV, atomically (temporary file, then rename)."""
+    path = Path(path)
+    if isinstance(wav, torch.Tensor):
+        wav = wav.detach().float().cpu().numpy()
+    wav = np.clip(np.asarray(wav, dtype=np.float32).reshape(-1), -1.0, 1.0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    sf.write(str(tmp), wav, sample_rate, subtype="PCM_16", format="WAV")
+    tmp.replace(path)

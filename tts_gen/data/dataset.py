@@ -1,0 +1,222 @@
+"""Datasets, the length-bucketed batch sampler and collation with padding.
+
+Batches are padded to their longest item; lengths travel with them and masks are built from lengths where
+they are needed (``tts_gen.models.layers.masks``).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Iterator
+
+import torch
+from torch.utils.data import Dataset, Sampler
+
+from tts_gen.data.features import FeatureStore
+from tts_gen.data.manifest import Utterance, read_manifest
+from tts_gen.text import Tokenizer
+
+
+@dataclass
+class TTSBatch:
+    """A padded batch for the acoustic model.
+
+    Attributes:
+        ids: utterance ids, B strings.
+        x: token ids (B, T_text), zero-padded.
+        x_lengths: (B,) tokens per item.
+        y: raw log-mel (B, n_mels, T_mel), zero-padded.
+        y_lengths: (B,) frames per item.
+        durations: external durations (B, T_text) in frames, or None.
+    """
+
+    ids: list[str]
+    x: torch.Tensor
+    x_lengths: torch.Tensor
+    y: torch.Tensor
+    y_lengths: torch.Tensor
+    durations: torch.Tensor | None = None
+
+    def to(self, device: torch.device | str) -> "TTSBatch":
+        moved = {
+            f.name: getattr(self, f.name).to(device) if isinstance(getattr(self, f.name), torch.Tensor) else getattr(self, f.name)
+            for f in fields(self)
+        }
+        return TTSBatch(**moved)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def pad_sequences(items: list[torch.Tensor], dim: int = -1) -> tuple[torch.Tensor, torch.Tensor]:
+    """Stacks tensors that differ only in their last dimension, zero-padding it.
+
+    Returns:
+        the padded batch (B, ..., T_max) and the lengths (B,) as int64.
+    """
+    lengths = torch.tensor([item.shape[dim] for item in items], dtype=torch.long)
+    shape = (len(items),) + tuple(items[0].shape[:-1]) + (int(lengths.max()),)
+    batch = items[0].new_zeros(shape)
+    for i, item in enumerate(items):
+        batch[i, ..., : item.shape[-1]] = item
+    return batch, lengths
+
+
+class TTSDataset(Dataset):
+    """Token ids and cached log-mels of one manifest.
+
+    Args:
+        utterances: manifest rows.
+        features: the feature cache of the model's audio settings.
+        tokenizer: turns a row's phonemes (or normalized text in character mode) into token ids.
+        with_durations: also return the manifest's external durations (each row must have them).
+    """
+
+    def __init__(
+        self, utterances: list[Utterance], features: FeatureStore, tokenizer: Tokenizer, with_durations: bool = False
+    ):
+        if not utterances:
+            raise ValueError("the dataset has no utterances")
+        self.utterances = utterances
+        self.features = features
+        self.tokens = [tokens_of(utt, tokenizer) for utt in utterances]
+        self.with_durations = with_durations
+        if with_durations:
+            for utt, tokens in zip(utterances, self.tokens):
+                check_durations(utt, len(tokens))
+
+    @classmethod
+    def from_split(
+        cls, data_dir: str | Path, split: str, features: FeatureStore, tokenizer: Tokenizer, with_durations: bool = False
+    ) -> "TTSDataset":
+        return cls(read_manifest(Path(data_dir) / f"{split}.jsonl"), features, tokenizer, with_durations)
+
+    @property
+    def lengths(self) -> list[int]:
+        """Mel frames per utterance, for the length-bucketed sampler."""
+        return [utt.n_frames for utt in self.utterances]
+
+    def __len__(self) -> int:
+        return len(self.utterances)
+
+    def __getitem__(self, index: int) -> dict:
+        utt = self.utterances[index]
+        item = {"id": utt.id, "tokens": torch.tensor(self.tokens[index]), "mel": self.features.load(utt.id)}
+        if self.with_durations:
+            item["durations"] = torch.tensor(utt.durations)
+        return item
+
+
+def tokens_of(utt: Utterance, tokenizer: Tokenizer) -> list[int]:
+    """Token ids of a manifest row in the tokenizer's mode."""
+    if tokenizer.config.mode == "phonemes":
+        return tokenizer.units_to_ids(utt.phonemes)
+    return tokenizer.encode(utt.normalized)
+
+
+def check_durations(utt: Utterance, num_tokens: int) -> None:
+    """External durations must give one non-negative count per token and sum to the mel length."""
+    if utt.durations is None:
+        raise ValueError(f"{utt.id}: the aligner is 'external' but the manifest has no durations for it")
+    if len(utt.durations) != num_tokens:
+        raise ValueError(f"{utt.id}: {len(utt.durations)} durations for {num_tokens} tokens")
+    if min(utt.durations) < 0 or sum(utt.durations) != utt.n_frames:
+        raise ValueError(f"{utt.id}: durations must be >= 0 and sum to the {utt.n_frames} mel frames")
+
+
+def collate_tts(items: list[dict]) -> TTSBatch:
+    """Pads a list of :class:`TTSDataset` items into a :class:`TTSBatch`."""
+    x, x_lengths = pad_sequences([item["tokens"] for item in items])
+    y, y_lengths = pad_sequences([item["mel"] for item in items])
+    durations = pad_sequences([item["durations"] for item in items])[0] if "durations" in items[0] else None
+    return TTSBatch([item["id"] for item in items], x, x_lengths, y, y_lengths, durations)
+
+
+class LengthBucketSampler(Sampler[list[int]]):
+    """Batches of similar lengths, bounded in count and in padded frames; deterministic per seed and epoch.
+
+    Each epoch the indices are shuffled with ``seed + epoch``, cut into buckets of ``bucket_batches`` batches'
+    worth, sorted by length inside each bucket and cut into batches of at most ``batch_size`` items whose
+    padded size (items x longest) stays within ``max_frames`` (0 = no bound); the batch order is then
+    shuffled. Under distributed training every rank computes the same batches and takes every
+    ``num_replicas``-th one, so the ranks see disjoint data and the same number of steps.
+
+    ``start_batch`` skips the first batches of the current epoch (exact resume).
+    """
+
+    def __init__(
+        self,
+        lengths: list[int],
+        batch_size: int,
+        max_frames: int = 0,
+        shuffle: bool = True,
+        seed: int = 0,
+        num_replicas: int = 1,
+        rank: int = 0,
+        bucket_batches: int = 32,
+        drop_last: bool = False,
+    ):
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        if max_frames and max(lengths) > max_frames:
+            raise ValueError(f"an utterance of {max(lengths)} frames exceeds max_frames={max_frames}")
+        self.lengths = lengths
+        self.batch_size = batch_size
+        self.max_frames = max_frames
+        self.shuffle = shuffle
+        self.seed = seed
+        self.num_replicas = num_replicas
+        self.rank = rank
+        self.bucket_batches = bucket_batches
+        self.drop_last = drop_last
+        self.epoch = 0
+        self.start_batch = 0
+
+    def set_epoch(self, epoch: int, start_batch: int = 0) -> None:
+        self.epoch = epoch
+        self.start_batch = start_batch
+
+    def all_batches(self, epoch: int) -> list[list[int]]:
+        """Every batch of ``epoch``, over all ranks."""
+        rng = random.Random(self.seed + epoch)
+        order = list(range(len(self.lengths)))
+        if self.shuffle:
+            rng.shuffle(order)
+        bucket = self.batch_size * self.bucket_batches
+        batches: list[list[int]] = []
+        for start in range(0, len(order), bucket):
+            chunk = sorted(order[start : start + bucket], key=lambda i: self.lengths[i])
+            batches.extend(self._cut(chunk))
+        if self.drop_last:
+            batches = [b for b in batches if len(b) == self.batch_size] or batches
+        if self.shuffle:
+            rng.shuffle(batches)
+        return batches
+
+    def _cut(self, sorted_indices: list[int]) -> list[list[int]]:
+        batches, current = [], []
+        for index in sorted_indices:
+            longest = self.lengths[index]  # ascending order: the newest item is the longest
+            too_many = len(current) == self.batch_size
+            too_large = self.max_frames and longest * (len(current) + 1) > self.max_frames
+            if current and (too_many or too_large):
+                batches.append(current)
+                current = []
+            current.append(index)
+        if current:
+            batches.append(current)
+        return batches
+
+    def rank_batches(self, epoch: int) -> list[list[int]]:
+        batches = self.all_batches(epoch)
+        per_rank = len(batches) // self.num_replicas if self.num_replicas > 1 else len(batches)
+        return batches[self.rank :: self.num_replicas][:per_rank]
+
+    def __iter__(self) -> Iterator[list[int]]:
+        yield from self.rank_batches(self.epoch)[self.start_batch :]
+
+    def __len__(self) -> int:
+        return max(0, len(self.rank_batches(self.epoch)) - self.start_batch)
+

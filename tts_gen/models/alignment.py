@@ -1,0 +1,143 @@
+"""Monotonic alignment search (MAS) and everything that turns durations into frames.
+
+MAS (Glow-TTS, Kim et al., 2020) finds the monotonic, surjective alignment between text tokens and mel
+frames that maximizes the log-likelihood of the target mel under the prior ``N(mu_x, I)`` of each token, as
+Grad-TTS and Matcha-TTS do. The dynamic program runs in a numba-compiled loop (JIT, no build step) over each
+utterance, in parallel over the batch; tensors on a GPU are copied to the CPU for it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+import torch
+
+NEG_INF = -1e30
+
+
+@numba.njit(cache=False, nogil=True)
+def _maximum_path_one(value: np.ndarray, path: np.ndarray, t_x: int, t_y: int) -> None:
+    """In place: ``value`` (T_x, T_y) log-likelihoods become path scores, ``path`` gets the best alignment.
+
+    Each frame belongs to exactly one token, every token gets at least one frame, and the token index never
+    decreases. Ties keep the current token.
+    """
+    for y in range(t_y):
+        for x in range(max(0, t_x + y - t_y), min(t_x, y + 1)):
+            stay = value[x, y - 1] if x < y else NEG_INF
+            if x == 0:
+                advance = 0.0 if y == 0 else NEG_INF
+            else:
+                advance = value[x - 1, y - 1]
+            value[x, y] += max(stay, advance)
+    index = t_x - 1
+    for y in range(t_y - 1, -1, -1):
+        path[index, y] = 1
+        if index != 0 and (index == y or value[index, y - 1] < value[index - 1, y - 1]):
+            index -= 1
+
+
+@numba.njit(parallel=True, cache=False)
+def _maximum_path_batch(value: np.ndarray, path: np.ndarray, t_xs: np.ndarray, t_ys: np.ndarray) -> None:
+    for b in numba.prange(value.shape[0]):
+        _maximum_path_one(value[b], path[b], t_xs[b], t_ys[b])
+
+
+def maximum_path(log_likelihood: torch.Tensor, x_lengths: torch.Tensor, y_lengths: torch.Tensor) -> torch.Tensor:
+    """The most likely monotonic alignment.
+
+    Args:
+        log_likelihood: (B, T_text, T_mel) score of each frame under each token.
+        x_lengths: (B,) tokens per item; y_lengths: (B,) frames per item (>= tokens).
+
+    Returns:
+        (B, T_text, T_mel) 0/1 alignment on the input's device, zero outside the lengths.
+    """
+    if bool((y_lengths < x_lengths).any()):
+        raise ValueError("an utterance has fewer mel frames than tokens; it cannot be aligned")
+    value = log_likelihood.detach().float().cpu().numpy().copy()
+    path = np.zeros(value.shape, dtype=np.int32)
+    _maximum_path_batch(
+        value, path, x_lengths.cpu().numpy().astype(np.int64), y_lengths.cpu().numpy().astype(np.int64)
+    )
+    return torch.from_numpy(path).to(device=log_likelihood.device, dtype=log_likelihood.dtype)
+
+
+def gaussian_log_likelihood(mu_x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """log N(y_j; mu_i, I) summed over mel channels, for every token i and frame j.
+
+    Args:
+        mu_x: (B, n_mels, T_text) prior means; y: (B, n_mels, T_mel) target.
+
+    Returns:
+        (B, T_text, T_mel) log-likelihoods.
+    """
+    n_mels = mu_x.shape[1]
+    mu_x, y = mu_x.float(), y.float()
+    mu_sq = (mu_x**2).sum(1).unsqueeze(-1)  # (B, T_text, 1)
+    y_sq = (y**2).sum(1).unsqueeze(1)  # (B, 1, T_mel)
+    constant = -0.5 * (mu_sq + y_sq + n_mels * math.log(2 * math.pi))  # (B, T_text, T_mel)
+    return torch.baddbmm(constant, mu_x.transpose(1, 2), y)  # + (B, T_text, n_mels) @ (B, n_mels, T_mel)
+
+
+def align(
+    mu_x: torch.Tensor, y: torch.Tensor, x_lengths: torch.Tensor, y_lengths: torch.Tensor
+) -> torch.Tensor:
+    """MAS durations: (B, T_text) integer frames per token, summing to each ``y_lengths``."""
+    with torch.no_grad():
+        path = maximum_path(gaussian_log_likelihood(mu_x, y), x_lengths, y_lengths)
+    return path.sum(-1).long()
+
+
+def durations_to_path(durations: torch.Tensor, max_frames: int | None = None) -> torch.Tensor:
+    """(B, T_text) integer durations -> (B, T_text, T_mel) 0/1 hard alignment (token i covers its frames)."""
+    ends = durations.cumsum(-1)  # (B, T_text)
+    starts = ends - durations
+    max_frames = int(ends[:, -1].max()) if max_frames is None else max_frames
+    frames = torch.arange(max_frames, device=durations.device).view(1, 1, -1)
+    return ((frames >= starts.unsqueeze(-1)) & (frames < ends.unsqueeze(-1))).float()
+
+
+def expand(h: torch.Tensor, durations: torch.Tensor, max_frames: int | None = None) -> torch.Tensor:
+    """Repeats each token's vector for its frames: (B, C, T_text) -> (B, C, T_mel), zero past the lengths."""
+    path = durations_to_path(durations, max_frames).to(h.dtype)
+    return h @ path  # (B, C, T_text) @ (B, T_text, T_mel)
+
+
+def predicted_durations(
+    log_durations: torch.Tensor, x_mask: torch.Tensor, length_scale: float = 1.0, frame_multiple: int = 1
+) -> torch.Tensor:
+    """Integer durations from predicted log-durations, as Glow-TTS / Grad-TTS do at synthesis.
+
+    ``ceil(exp(log_d) * length_scale)`` frames per token; when the decoder needs lengths in multiples of
+    ``frame_multiple``, the missing frames are added to each item's last token.
+
+    Args:
+        log_durations: (B, 1, T_text); x_mask: (B, 1, T_text).
+
+    Returns:
+        (B, T_text) long durations, zero on padded tokens, each row summing to >= 1 frame.
+    """
+    if length_scale <= 0:
+        raise ValueError(f"length_scale must be positive, got {length_scale}")
+    durations = torch.ceil(torch.exp(log_durations.float()) * x_mask * length_scale).squeeze(1).long()
+    durations = durations * x_mask.squeeze(1).long()
+    totals = durations.sum(-1).clamp(min=1)
+    target = -(-totals // frame_multiple) * frame_multiple
+    last = x_mask.squeeze(1).long().sum(-1) - 1  # (B,) index of each item's last token
+    durations[torch.arange(durations.shape[0]), last] += target - durations.sum(-1)
+    return durations
+
+
+def prior_loss(y: torch.Tensor, mu_y: torch.Tensor, y_mask: torch.Tensor) -> torch.Tensor:
+    """Negative log-likelihood of the target under N(mu_y, I) per mel bin (Grad-TTS's prior loss)."""
+    nll = 0.5 * ((y - mu_y) ** 2 + math.log(2 * math.pi)) * y_mask
+    return nll.sum() / (y_mask.sum() * y.shape[1])
+
+
+def duration_loss(log_durations: torch.Tensor, durations: torch.Tensor, x_mask: torch.Tensor) -> torch.Tensor:
+    """Mean squared error between predicted log-durations and ``log(1e-8 + durations)`` over the tokens."""
+    target = torch.log(1e-8 + durations.unsqueeze(1).float()) * x_mask
+    return ((log_durations - target) ** 2 * x_mask).sum() / x_mask.sum()

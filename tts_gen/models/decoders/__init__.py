@@ -1,0 +1,1 @@
+"""Mel decoders of each generative family, all behind the interface of :mod:`.base`."""

@@ -1,0 +1,46 @@
+"""Masks and length arithmetic: the one implementation used everywhere."""
+
+from __future__ import annotations
+
+import torch
+
+
+def sequence_mask(lengths: torch.Tensor, max_length: int | None = None) -> torch.Tensor:
+    """(B,) lengths -> (B, 1, T) float mask, 1 inside each sequence and 0 past its length."""
+    max_length = int(lengths.max()) if max_length is None else max_length
+    positions = torch.arange(max_length, device=lengths.device)
+    return (positions.unsqueeze(0) < lengths.unsqueeze(1)).unsqueeze(1).float()
+
+
+def round_up(length: int, multiple: int) -> int:
+    """The smallest multiple of ``multiple`` that is >= ``length``."""
+    return -(-length // multiple) * multiple
+
+
+def pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:
+    """Zero-pads the last dimension of ``x`` up to a multiple of ``multiple``."""
+    extra = round_up(x.shape[-1], multiple) - x.shape[-1]
+    return torch.nn.functional.pad(x, (0, extra)) if extra else x
+
+
+def random_segments(
+    x: torch.Tensor, lengths: torch.Tensor, segment: int, generator: torch.Generator | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Cuts one random window of ``segment`` steps from each item (whole item, zero-padded, if shorter).
+
+    Args:
+        x: (B, C, T) batch.
+        lengths: (B,) valid lengths.
+        segment: window length in steps.
+
+    Returns:
+        the windows (B, C, segment) and their start indices (B,).
+    """
+    max_start = (lengths - segment).clamp(min=0)
+    starts = (torch.rand(lengths.shape, generator=generator, device="cpu").to(x.device) * (max_start + 1)).long()
+    if x.shape[-1] < segment:
+        x = torch.nn.functional.pad(x, (0, segment - x.shape[-1]))
+    index = starts.view(-1, 1, 1) + torch.arange(segment, device=x.device).view(1, 1, -1)  # (B, 1, segment)
+    windows = torch.gather(x, -1, index.expand(-1, x.shape[1], -1))
+    valid = sequence_mask((lengths - starts).clamp(max=segment), segment)
+    return windows * valid, starts

@@ -1,0 +1,162 @@
+"""The acoustic model: shared text encoder + aligner + a decoder of any registered family.
+
+Training (Grad-TTS / Matcha-TTS recipe of alignment in mel space, Popov et al., 2021; Mehta et al., 2024):
+
+1. the encoder gives a prior mean ``mu_x`` per token and log-durations;
+2. monotonic alignment search between ``mu_x`` and the target mel (or external durations) gives integer
+   durations, from which ``mu_y = expand(mu_x, durations)`` is the frame-level condition ``cond``;
+3. the loss is the encoder's prior and duration terms (the same for every family) plus the decoder's terms.
+
+Mels are normalized per channel with the training statistics (model buffers) before the encoder and decoder
+see them; :meth:`TTSModel.synthesize` returns raw natural-log mels for the vocoder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import torch
+from torch import nn
+
+from tts_gen.data.dataset import TTSBatch
+from tts_gen.data.features import MelStats
+from tts_gen.models.alignment import align, duration_loss, expand, predicted_durations, prior_loss
+from tts_gen.models.decoders.base import AdversarialDecoder, AdversarialTerms, DecoderConfig
+from tts_gen.models.encoder import EncoderConfig, TextEncoder
+from tts_gen.models.layers.masks import sequence_mask
+from tts_gen.registry import build_decoder
+from tts_gen.train.interface import Sample, StepOutput
+
+
+@dataclass
+class AlignerConfig:
+    """``mas``: monotonic alignment search at every step; ``external``: durations from the manifest."""
+
+    kind: Literal["mas", "external"] = "mas"
+
+
+@dataclass
+class TTSConfig:
+    """The acoustic model: ``decoder.family`` picks the generative family."""
+
+    decoder: DecoderConfig
+    encoder: EncoderConfig = field(default_factory=EncoderConfig)
+    aligner: AlignerConfig = field(default_factory=AlignerConfig)
+
+
+@dataclass
+class Synthesis:
+    """mel: raw log-mel (B, n_mels, T), zero past ``lengths`` (B,); durations (B, T_text) in frames."""
+
+    mel: torch.Tensor
+    lengths: torch.Tensor
+    durations: torch.Tensor
+
+
+def trim_durations(durations: torch.Tensor, totals: torch.Tensor) -> torch.Tensor:
+    """Shortens durations (B, T_text) from the end so that each row sums to at most ``totals`` (B,)."""
+    ends = durations.cumsum(-1).clamp(max=totals.unsqueeze(-1))
+    return torch.diff(ends, dim=-1, prepend=torch.zeros_like(ends[:, :1]))
+
+
+class TTSModel(nn.Module):
+    """Encoder + aligner + decoder; the trainer's interface is :class:`tts_gen.train.interface.StepOutput`."""
+
+    def __init__(self, config: TTSConfig, num_symbols: int, n_mels: int, mel_stats: MelStats | None = None):
+        super().__init__()
+        self.config = config
+        self.encoder = TextEncoder(config.encoder, num_symbols, n_mels)
+        self.decoder = build_decoder(config.decoder, n_mels)
+        mean, std = mel_stats.tensors() if mel_stats else (torch.zeros(n_mels, 1), torch.ones(n_mels, 1))
+        self.register_buffer("mel_mean", mean)
+        self.register_buffer("mel_std", std)
+
+    @property
+    def discriminator(self) -> nn.Module | None:
+        return self.decoder.discriminator if isinstance(self.decoder, AdversarialDecoder) else None
+
+    @property
+    def frame_multiple(self) -> int:
+        return self.decoder.frame_multiple
+
+    def normalize(self, mel: torch.Tensor) -> torch.Tensor:
+        return (mel - self.mel_mean) / self.mel_std
+
+    def denormalize(self, mel: torch.Tensor) -> torch.Tensor:
+        return mel * self.mel_std + self.mel_mean
+
+    def condition(self, batch: TTSBatch):
+        """Encoder + aligner on a training batch.
+
+        Returns:
+            (encoder output, durations (B, T_text), cond (B, n_mels, T), y (B, n_mels, T) normalized target,
+            y_mask (B, 1, T)); lengths are trimmed to the decoder's frame multiple.
+        """
+        y_lengths = batch.y_lengths // self.frame_multiple * self.frame_multiple
+        if bool((y_lengths < batch.x_lengths).any()):
+            raise ValueError("an utterance has fewer mel frames than tokens; check the data or its audio settings")
+        max_frames = int(y_lengths.max())
+        y_mask = sequence_mask(y_lengths, max_frames)
+        y = self.normalize(batch.y[..., :max_frames]) * y_mask
+        enc = self.encoder(batch.x, batch.x_lengths)
+        if self.config.aligner.kind == "external":
+            if batch.durations is None:
+                raise ValueError("the aligner is 'external' but the batch carries no durations")
+            durations = trim_durations(batch.durations, y_lengths)
+        else:
+            durations = align(enc.mu_x, y, batch.x_lengths, y_lengths)
+        cond = expand(enc.mu_x, durations, max_frames)
+        return enc, durations, cond, y, y_mask
+
+    def forward(self, batch: TTSBatch) -> StepOutput:
+        """Training losses: ``encoder/prior``, ``encoder/duration`` and the decoder's terms."""
+        enc, durations, cond, y, y_mask = self.condition(batch)
+        terms = {
+            "encoder/prior": prior_loss(y, cond, y_mask),
+            "encoder/duration": duration_loss(enc.log_durations, durations, enc.x_mask),
+        }
+        out = self.decoder.loss(cond, y_mask, y)
+        terms.update(out.terms)
+        adversarial = None
+        if self.discriminator is not None:
+            adversarial = AdversarialTerms(cond=cond, mask=y_mask, real=y, fake=out.mel)
+        return StepOutput(terms=terms, adversarial=adversarial)
+
+    def discriminator_loss(self, adversarial: AdversarialTerms) -> dict[str, torch.Tensor]:
+        return self.decoder.discriminator_loss(adversarial)
+
+    def adversarial_loss(self, adversarial: AdversarialTerms) -> dict[str, torch.Tensor]:
+        return self.decoder.adversarial_loss(adversarial)
+
+    @torch.no_grad()
+    def synthesize(
+        self, x: torch.Tensor, x_lengths: torch.Tensor, options: Any = None, length_scale: float = 1.0
+    ) -> Synthesis:
+        """Token ids (B, T_text) -> raw log-mel with predicted durations (``length_scale`` > 1 is slower)."""
+        options = self.decoder.options() if options is None else options
+        enc = self.encoder(x, x_lengths)
+        durations = predicted_durations(enc.log_durations, enc.x_mask, length_scale, self.frame_multiple)
+        lengths = durations.sum(-1)
+        mask = sequence_mask(lengths)
+        cond = expand(enc.mu_x, durations, mask.shape[-1])
+        mel = self.decoder.generate(cond, mask, options)
+        return Synthesis(mel=self.denormalize(mel) * mask, lengths=lengths, durations=durations)
+
+    @torch.no_grad()
+    def teacher_forced(self, batch: TTSBatch, options: Any = None) -> Synthesis:
+        """Raw log-mel generated with the aligner's durations, frame-aligned with the target audio."""
+        options = self.decoder.options() if options is None else options
+        _, durations, cond, _, mask = self.condition(batch)
+        mel = self.decoder.generate(cond, mask, options)
+        return Synthesis(mel=self.denormalize(mel) * mask, lengths=mask.sum((1, 2)).long(), durations=durations)
+
+    @torch.no_grad()
+    def validation_sample(self, batch: TTSBatch) -> Sample:
+        """The first item of ``batch`` synthesized from its text, next to its recording's mel."""
+        first = batch.x[:1, : int(batch.x_lengths[0])]
+        synthesis = self.synthesize(first, batch.x_lengths[:1])
+        return Sample(
+            target_mel=batch.y[0, :, : int(batch.y_lengths[0])],
+            predicted_mel=synthesis.mel[0, :, : int(synthesis.lengths[0])],
+        )

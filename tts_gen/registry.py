@@ -1,0 +1,36 @@
+"""Name -> (config class, module class) for the decoder families.
+
+Adding a family is one file in ``tts_gen/models/decoders/``, one line here and one YAML per folder in
+``egs/``; the contract tests run over this registry, so a new family is tested automatically.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from tts_gen.models.decoders.flow import FlowDecoder, FlowDecoderConfig
+
+
+class DecoderEntry(NamedTuple):
+    config_class: type
+    decoder_class: type
+
+
+DECODERS: dict[str, DecoderEntry] = {
+    "flow": DecoderEntry(FlowDecoderConfig, FlowDecoder),
+}
+
+
+def decoder_entry(family: str) -> DecoderEntry:
+    """The registered family ``family``; an unknown name is a ValueError that lists the choices."""
+    if family not in DECODERS:
+        raise ValueError(f"unknown decoder family {family!r}; choose one of: {', '.join(DECODERS)}")
+    return DECODERS[family]
+
+
+def build_decoder(config, n_mels: int):
+    """Instantiates the decoder of ``config.family``."""
+    entry = decoder_entry(config.family)
+    if not isinstance(config, entry.config_class):
+        raise TypeError(f"config of type {type(config).__name__} given for family {config.family!r}")
+    return entry.decoder_class(config, n_mels)

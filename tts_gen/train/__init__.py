@@ -1,0 +1,2 @@
+"""One step-based trainer for every acoustic model family and the vocoder."""
+

@@ -1,0 +1,71 @@
+"""Training settings shared by every model the trainer runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+
+@dataclass
+class TrainConfig:
+    """Step-based training.
+
+    Attributes:
+        max_steps: optimizer steps of the whole run (a resumed run continues up to it).
+        batch_size: utterances per batch (at most).
+        max_frames: bound on padded mel frames per batch (items x longest); 0 = no bound.
+        learning_rate, betas, weight_decay, eps: AdamW.
+        warmup_steps: linear warm-up from 0 to ``learning_rate``.
+        schedule: after warm-up: ``constant``, ``cosine`` (to ``min_lr_ratio`` x lr at ``max_steps``) or
+            ``exponential`` (lr x ``decay_rate`` ** (step / 1000)).
+        grad_clip: clip the global gradient norm of each optimizer's parameters (0 = no clipping).
+        ema_decay: exponential moving average of the weights (0 = off); validation, checkpoints' ``ema`` and
+            synthesis then use the averaged weights.
+        precision: autocast dtype on CUDA (``bf16`` default, ``fp16`` with a gradient scaler, or ``fp32``);
+            the CPU always trains in fp32.
+        loss_weights: weight of each loss key (unlisted keys weigh 1).
+        loss_warmup: steps over which a loss key's weight ramps linearly from 0 (e.g. a KL term).
+        discriminator_learning_rate: learning rate of the discriminator of adversarial models (0 = same).
+        max_nonfinite_steps: abort after this many consecutive steps with a non-finite loss or gradient.
+        log_every / val_every / sample_every / checkpoint_every: intervals in steps (sample 0 = val_every).
+        keep_last: step checkpoints kept besides ``best.pt``.
+        val_max_batches: validation batches per evaluation (0 = the whole validation set).
+        num_workers: data loader worker processes.
+        seed: seeds the model initialisation, the batches and every random draw of training.
+    """
+
+    max_steps: int = 100_000
+    batch_size: int = 32
+    max_frames: int = 0
+    learning_rate: float = 1e-4
+    betas: tuple[float, float] = (0.9, 0.98)
+    weight_decay: float = 0.0
+    eps: float = 1e-9
+    warmup_steps: int = 1000
+    schedule: Literal["constant", "cosine", "exponential"] = "constant"
+    min_lr_ratio: float = 0.1
+    decay_rate: float = 0.999
+    grad_clip: float = 5.0
+    ema_decay: float = 0.0
+    precision: Literal["bf16", "fp16", "fp32"] = "bf16"
+    loss_weights: dict[str, float] = field(default_factory=dict)
+    loss_warmup: dict[str, int] = field(default_factory=dict)
+    discriminator_learning_rate: float = 0.0
+    max_nonfinite_steps: int = 20
+    log_every: int = 50
+    val_every: int = 1000
+    sample_every: int = 0
+    checkpoint_every: int = 1000
+    keep_last: int = 3
+    val_max_batches: int = 0
+    num_workers: int = 2
+    seed: int = 1234
+
+    def __post_init__(self) -> None:
+        for name in ("max_steps", "batch_size", "log_every", "val_every", "checkpoint_every", "keep_last"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"train.{name} must be >= 1, got {getattr(self, name)}")
+        if self.learning_rate <= 0:
+            raise ValueError(f"train.learning_rate must be positive, got {self.learning_rate}")
+        if not 0 <= self.ema_decay < 1:
+            raise ValueError(f"train.ema_decay must be in [0, 1), got {self.ema_decay}")

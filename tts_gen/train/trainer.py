@@ -1,0 +1,382 @@
+"""The one step-based trainer of tts_gen, for every acoustic model family and for the vocoder.
+
+It runs unchanged on the CPU, one GPU or several under ``torchrun``. Features: AdamW with warm-up and a
+schedule, gradient clipping, optional EMA of the weights, bf16/fp16 autocast on CUDA, skipping (and counting)
+steps whose loss or gradient is not finite, validation every N steps, atomic checkpoints (last K + best),
+exact resume (weights, optimizers, schedulers, scaler, EMA, step, sampler position, RNG states), a progress
+bar, TensorBoard logs, and a checkpoint on Ctrl-C so that nothing is lost. Adversarial models (those with a
+``discriminator``) get a discriminator step before each generator step; see :mod:`tts_gen.train.interface`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+from tqdm import tqdm
+
+from tts_gen.data.dataset import LengthBucketSampler
+from tts_gen.errors import TTSGenError
+from tts_gen.models.decoders.base import AdversarialTerms
+from tts_gen.train.checkpoint import (
+    latest_checkpoint,
+    load_checkpoint,
+    prune_checkpoints,
+    rng_state,
+    save_checkpoint,
+    set_rng_state,
+    versions,
+)
+from tts_gen.train.config import TrainConfig
+from tts_gen.train.distributed import DistributedContext, average_gradients
+from tts_gen.train.interface import Sample, StepOutput
+from tts_gen.train.logging import TrainLogger
+from tts_gen.train.optim import EMA, build_optimizer, build_scheduler
+
+
+class TrainingDiverged(TTSGenError):
+    """Too many consecutive steps had a non-finite loss or gradient."""
+
+
+@dataclass
+class TrainData:
+    """Datasets of a run; ``lengths`` of the training set drive the length-bucketed sampler."""
+
+    train: Dataset
+    val: Dataset
+    collate: Callable
+    train_lengths: list[int]
+    val_lengths: list[int]
+
+
+@dataclass
+class Position:
+    """Where training stands: optimizer steps done, epoch, and batches of that epoch already consumed."""
+
+    step: int = 0
+    epoch: int = 0
+    batch_in_epoch: int = 0
+
+
+def detached(adversarial: AdversarialTerms) -> AdversarialTerms:
+    return AdversarialTerms(
+        cond=adversarial.cond.detach(),
+        mask=adversarial.mask,
+        real=adversarial.real.detach(),
+        fake=adversarial.fake.detach(),
+        extra={k: v.detach() for k, v in adversarial.extra.items()},
+    )
+
+
+class Trainer:
+    """Trains ``model`` into ``run_dir``, resuming from its latest checkpoint if there is one.
+
+    Args:
+        model: a trainable model (see :mod:`tts_gen.train.interface`), on the CPU.
+        config: training settings.
+        data: datasets and collate function.
+        run_dir: the run folder (checkpoints/, tb/, metrics.jsonl).
+        metadata: what every checkpoint must carry to be used (resolved config, symbols, statistics...).
+        sample_audio: turns a :class:`Sample` into (audio (T,), sample_rate) for the logs.
+        context: distributed context (rank, world size, device).
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        config: TrainConfig,
+        data: TrainData,
+        run_dir: str | Path,
+        metadata: dict[str, Any],
+        sample_audio: Callable[[Sample], tuple[torch.Tensor, int]],
+        context: DistributedContext = DistributedContext(),
+    ):
+        self.config = config
+        self.context = context
+        self.device = context.device
+        self.model = model.to(self.device)
+        self.data = data
+        self.run_dir = Path(run_dir)
+        self.metadata = metadata
+        self.sample_audio = sample_audio
+        self.discriminator = getattr(model, "discriminator", None)
+        discriminator_ids = {id(p) for p in self.discriminator.parameters()} if self.discriminator else set()
+        self.generator_params = [p for p in model.parameters() if id(p) not in discriminator_ids]
+        self.optimizers = {"generator": build_optimizer(self.generator_params, config, config.learning_rate)}
+        if self.discriminator is not None:
+            lr = config.discriminator_learning_rate or config.learning_rate
+            self.optimizers["discriminator"] = build_optimizer(self.discriminator.parameters(), config, lr)
+        self.schedulers = {name: build_scheduler(opt, config) for name, opt in self.optimizers.items()}
+        use_fp16 = self.device.type == "cuda" and config.precision == "fp16"
+        self.scaler = torch.amp.GradScaler("cuda", enabled=use_fp16)
+        self.ema = EMA(model, config.ema_decay) if config.ema_decay > 0 else None
+        self.position = Position()
+        self.best_val = math.inf
+        self.nonfinite_in_a_row = 0
+        self.skipped_steps = 0
+        self.sampler = LengthBucketSampler(
+            data.train_lengths,
+            config.batch_size,
+            config.max_frames,
+            shuffle=True,
+            seed=config.seed,
+            num_replicas=context.world_size,
+            rank=context.rank,
+        )
+        self.logger: TrainLogger | None = None
+        self._resume()
+
+    # ------------------------------------------------------------------------------------------ state
+
+    def _payload(self) -> dict[str, Any]:
+        return {
+            **self.metadata,
+            "model": self.model.state_dict(),
+            "ema": self.ema.state_dict() if self.ema else None,
+            "optimizers": {name: opt.state_dict() for name, opt in self.optimizers.items()},
+            "schedulers": {name: sch.state_dict() for name, sch in self.schedulers.items()},
+            "scaler": self.scaler.state_dict(),
+            "step": self.position.step,
+            "epoch": self.position.epoch,
+            "batch_in_epoch": self.position.batch_in_epoch,
+            "best_val": self.best_val,
+            "skipped_steps": self.skipped_steps,
+            "rng": rng_state(),
+            "versions": versions(),
+        }
+
+    def _resume(self) -> None:
+        path = latest_checkpoint(self.run_dir)
+        if path is None:
+            return
+        state = load_checkpoint(path, map_location=self.device)
+        self.model.load_state_dict(state["model"])
+        if self.ema is not None:
+            self.ema.load_state_dict(state["ema"] or state["model"])
+        for name, optimizer in self.optimizers.items():
+            optimizer.load_state_dict(state["optimizers"][name])
+            self.schedulers[name].load_state_dict(state["schedulers"][name])
+        self.scaler.load_state_dict(state["scaler"])
+        self.position = Position(state["step"], state["epoch"], state["batch_in_epoch"])
+        self.best_val = state["best_val"]
+        self.skipped_steps = state.get("skipped_steps", 0)
+        set_rng_state(state["rng"])
+        self._truncate_metrics(self.position.step)
+        if self.context.is_main:
+            print(f"resuming {self.run_dir} from step {self.position.step} ({path.name})")
+
+    def _truncate_metrics(self, step: int) -> None:
+        """Drops metric rows written after the checkpoint we resume from (they will be written again)."""
+        path = self.run_dir / "metrics.jsonl"
+        if self.context.is_main and path.is_file():
+            rows = [line for line in path.read_text().splitlines() if line and json.loads(line)["step"] <= step]
+            path.write_text("".join(row + "\n" for row in rows))
+
+    def save(self, best: bool = False) -> None:
+        """Writes ``step_<N>.pt`` (and ``best.pt``), keeping the last ``keep_last`` step checkpoints."""
+        if not self.context.is_main:
+            return
+        payload = self._payload()
+        folder = self.run_dir / "checkpoints"
+        if best:
+            save_checkpoint(folder / "best.pt", payload)
+        else:
+            save_checkpoint(folder / f"step_{self.position.step:08d}.pt", payload)
+            prune_checkpoints(self.run_dir, self.config.keep_last)
+
+    # ------------------------------------------------------------------------------------------ steps
+
+    def _autocast(self):
+        if self.device.type != "cuda" or self.config.precision == "fp32":
+            return contextlib.nullcontext()
+        dtype = torch.bfloat16 if self.config.precision == "bf16" else torch.float16
+        return torch.autocast("cuda", dtype=dtype)
+
+    def loss_weight(self, key: str) -> float:
+        weight = self.config.loss_weights.get(key, 1.0)
+        ramp = self.config.loss_warmup.get(key, 0)
+        if ramp > 0:
+            weight *= min(1.0, self.position.step / ramp)
+        return weight
+
+    def weighted_sum(self, terms: dict[str, torch.Tensor]) -> torch.Tensor:
+        return sum(self.loss_weight(key) * value.float() for key, value in terms.items())
+
+    def _apply(self, name: str, loss: torch.Tensor, parameters: list[nn.Parameter]) -> tuple[float, bool]:
+        """Backward, average across ranks, clip and step one optimizer; returns (grad norm, stepped)."""
+        optimizer = self.optimizers[name]
+        optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        average_gradients(parameters, self.context)
+        self.scaler.unscale_(optimizer)
+        max_norm = self.config.grad_clip if self.config.grad_clip > 0 else math.inf
+        norm = float(torch.nn.utils.clip_grad_norm_(parameters, max_norm))
+        finite = math.isfinite(norm) and bool(torch.isfinite(loss))
+        if finite:
+            self.scaler.step(optimizer)
+        self.schedulers[name].step()
+        return norm, finite
+
+    def train_step(self, batch: Any) -> dict[str, float]:
+        """One discriminator step (adversarial models) and one generator step; returns logged values."""
+        self.model.train()
+        with self._autocast():
+            out: StepOutput = self.model(batch)
+        terms = dict(out.terms)
+        logged: dict[str, float] = {}
+        finite = True
+        if out.adversarial is not None:
+            with self._autocast():
+                d_terms = self.model.discriminator_loss(detached(out.adversarial))
+            d_norm, d_finite = self._apply("discriminator", self.weighted_sum(d_terms), list(self.discriminator.parameters()))
+            finite &= d_finite
+            logged.update({key: float(value.detach()) for key, value in d_terms.items()})
+            logged["grad_norm/discriminator"] = d_norm
+            with self._autocast():
+                terms.update(self.model.adversarial_loss(out.adversarial))
+        loss = self.weighted_sum(terms)
+        norm, g_finite = self._apply("generator", loss, self.generator_params)
+        finite &= g_finite
+        self.scaler.update()
+        if self.ema is not None and finite:
+            self.ema.update(self.model)
+        self._count_nonfinite(finite)
+        logged.update({key: float(value.detach()) for key, value in terms.items()})
+        logged.update({"loss": float(loss.detach()), "grad_norm/generator": norm, "lr": self.schedulers["generator"].get_last_lr()[0]})
+        return logged
+
+    def _count_nonfinite(self, finite: bool) -> None:
+        if finite:
+            self.nonfinite_in_a_row = 0
+            return
+        self.nonfinite_in_a_row += 1
+        self.skipped_steps += 1
+        if self.nonfinite_in_a_row >= self.config.max_nonfinite_steps:
+            raise TrainingDiverged(
+                f"{self.nonfinite_in_a_row} steps in a row had a non-finite loss or gradient at step "
+                f"{self.position.step}; lower train.learning_rate or check the data"
+            )
+
+    def grad_norms_by_module(self) -> dict[str, float]:
+        """Gradient norm of each top-level submodule (after the last backward)."""
+        norms = {}
+        for name, module in self.model.named_children():
+            grads = [p.grad.detach().float().norm() for p in module.parameters() if p.grad is not None]
+            if grads:
+                norms[f"grad_norm/{name}"] = float(torch.stack(grads).norm())
+        return norms
+
+    # ------------------------------------------------------------------------------------------ validation
+
+    def _loader(self, dataset: Dataset, sampler: LengthBucketSampler, epoch: int) -> DataLoader:
+        return DataLoader(
+            dataset,
+            batch_sampler=sampler,
+            collate_fn=self.data.collate,
+            num_workers=self.config.num_workers,
+            pin_memory=self.device.type == "cuda",
+            generator=torch.Generator().manual_seed(self.config.seed + epoch),
+        )
+
+    @torch.no_grad()
+    def validate(self) -> dict[str, float]:
+        """Mean of every non-adversarial loss term and their weighted total over the validation set."""
+        model = self.ema.model if self.ema else self.model
+        model.eval()
+        sampler = LengthBucketSampler(self.data.val_lengths, self.config.batch_size, self.config.max_frames, shuffle=False)
+        sums: dict[str, float] = {}
+        count = 0
+        with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
+            torch.manual_seed(self.config.seed)
+            for index, batch in enumerate(self._loader(self.data.val, sampler, 0)):
+                if self.config.val_max_batches and index >= self.config.val_max_batches:
+                    break
+                batch = batch.to(self.device)
+                with self._autocast():
+                    terms = model(batch).terms
+                terms["loss"] = self.weighted_sum(terms)
+                for key, value in terms.items():
+                    sums[key] = sums.get(key, 0.0) + float(value) * len(batch)
+                count += len(batch)
+        return {key: value / count for key, value in sums.items()}
+
+    @torch.no_grad()
+    def log_sample(self) -> None:
+        model = self.ema.model if self.ema else self.model
+        model.eval()
+        batch = self.data.collate([self.data.val[0]]).to(self.device)
+        with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
+            torch.manual_seed(self.config.seed)
+            sample = model.validation_sample(batch)
+            audio, sample_rate = self.sample_audio(sample)
+        self.logger.sample(sample, audio, sample_rate, self.position.step)
+
+    # ------------------------------------------------------------------------------------------ loop
+
+    def _due(self, every: int) -> bool:
+        return every > 0 and self.position.step % every == 0
+
+    def _after_step(self, logged: dict[str, float], bar: tqdm) -> None:
+        config, step = self.config, self.position.step
+        if self._due(config.log_every) and self.context.is_main:
+            self.logger.scalars("train", {**logged, **self.grad_norms_by_module()}, step)
+        if self._due(config.val_every) or step == config.max_steps:
+            val = self.validate()
+            if self.context.is_main:
+                self.logger.scalars("val", val, step)
+                bar.write(f"step {step}: val loss {val['loss']:.4f}")
+                if val["loss"] < self.best_val:
+                    self.best_val = val["loss"]
+                    self.save(best=True)
+        if self._due(config.sample_every or config.val_every) and self.context.is_main:
+            self.log_sample()
+        if self._due(config.checkpoint_every) or step == config.max_steps:
+            self.save()
+
+    def fit(self, until_step: int | None = None) -> Position:
+        """Trains up to ``train.max_steps`` (or ``until_step`` if smaller); returns the final position."""
+        target = min(self.config.max_steps, until_step or self.config.max_steps)
+        self.logger = TrainLogger(self.run_dir, enabled=self.context.is_main)
+        bar = tqdm(
+            total=self.config.max_steps,
+            initial=self.position.step,
+            desc="train",
+            unit="step",
+            disable=not self.context.is_main,
+            dynamic_ncols=True,
+        )
+        started, first_step = time.time(), self.position.step
+        try:
+            while self.position.step < target:
+                self.sampler.set_epoch(self.position.epoch, self.position.batch_in_epoch)
+                for batch in self._loader(self.data.train, self.sampler, self.position.epoch):
+                    logged = self.train_step(batch.to(self.device))
+                    self.position.step += 1
+                    self.position.batch_in_epoch += 1
+                    bar.update(1)
+                    rate = (self.position.step - first_step) / max(time.time() - started, 1e-9)
+                    bar.set_postfix(loss=f"{logged['loss']:.3f}", steps_per_s=f"{rate:.2f}", refresh=False)
+                    self._after_step(logged, bar)
+                    if self.position.step >= target:
+                        break
+                else:
+                    self.position.epoch += 1
+                    self.position.batch_in_epoch = 0
+        except KeyboardInterrupt:
+            bar.write(f"interrupted: saving a checkpoint at step {self.position.step}")
+            self.save()
+            raise
+        finally:
+            bar.close()
+            self.logger.close()
+        if self.position.step % self.config.checkpoint_every and self.position.step != self.config.max_steps:
+            self.save()
+        return self.position
