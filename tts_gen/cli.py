@@ -51,6 +51,66 @@ def cmd_data_prepare(args: argparse.Namespace) -> None:
     print(f"prepared {info.corpus} in {args.out}: {counts} utterances; features in features/{info.feature_key}")
 
 
+def cmd_train(args: argparse.Namespace) -> None:
+    from tts_gen.config import load_yaml
+
+    if "vocoder" in load_yaml(args.config):
+        cmd_train_vocoder(args)
+        return
+    from tts_gen.experiment import train_acoustic
+
+    position = train_acoustic(args.config, args.data, args.out, args.set, device=args.device)
+    print(f"training stopped at step {position.step}; checkpoints are in {Path(args.out) / 'checkpoints'}")
+
+
+def cmd_train_vocoder(args: argparse.Namespace) -> None:
+    from tts_gen.vocoders.train import train_vocoder
+
+    position = train_vocoder(args.config, args.data, args.out, args.set, device=args.device)
+    print(f"vocoder training stopped at step {position.step}; checkpoints are in {Path(args.out) / 'checkpoints'}")
+
+
+def _read_texts(args: argparse.Namespace) -> list[str]:
+    if args.text is not None and args.text != "-":
+        return [args.text]
+    if args.text_file:
+        lines = Path(args.text_file).read_text(encoding="utf-8").splitlines()
+    else:
+        lines = sys.stdin.read().splitlines()
+    texts = [line.strip() for line in lines if line.strip()]
+    if not texts:
+        raise CommandError("no text given: use --text, --text-file or standard input")
+    return texts
+
+
+def _output_paths(out: str, count: int) -> list[Path]:
+    out_path = Path(out)
+    if count == 1 and out_path.suffix.lower() == ".wav":
+        return [out_path]
+    if out_path.suffix.lower() == ".wav":
+        raise CommandError(f"{count} utterances need a folder for --out, not the file {out}")
+    return [out_path / f"{i:04d}.wav" for i in range(1, count + 1)]
+
+
+def cmd_synth(args: argparse.Namespace) -> None:
+    import torch
+
+    from tts_gen.audio import save_wav
+    from tts_gen.synthesize import Synthesizer
+
+    options = {name: getattr(args, name) for name in ("temperature", "steps") if getattr(args, name) is not None}
+    texts = _read_texts(args)
+    paths = _output_paths(args.out, len(texts))
+    synthesizer = Synthesizer.from_checkpoint(args.checkpoint, vocoder=args.vocoder, device=args.device)
+    synthesizer.options(**options)  # an option the family does not have fails before any work
+    torch.manual_seed(args.seed)
+    for text, path in zip(texts, paths):
+        result = synthesizer.speak(text, length_scale=args.length_scale, **options)
+        save_wav(path, result.waveform, result.sample_rate)
+        seconds = result.waveform.numel() / result.sample_rate
+        print(f"wrote {path} ({seconds:.2f} s)")
+
+
 # ----------------------------------------------------------------------------------------------- parser
 
 
@@ -95,6 +155,31 @@ def build_parser() -> argparse.ArgumentParser:
     text.set_defaults(handler=cmd_text)
 
     _add_data_commands(commands)
+
+    for name, help_text in (
+        ("train", "train an acoustic model (or a vocoder, given a vocoder config)"),
+        ("train-vocoder", "train a vocoder"),
+    ):
+        train = commands.add_parser(name, help=help_text)
+        train.add_argument("config", help="experiment config (egs/<corpus>/<name>.yaml)")
+        train.add_argument("--data", required=True, help="prepared data folder")
+        train.add_argument("--out", required=True, help="run folder; an existing run is resumed")
+        train.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="config overrides")
+        train.add_argument("--device", default="auto", help="auto, cpu or cuda")
+        train.set_defaults(handler=cmd_train if name == "train" else cmd_train_vocoder)
+
+    synth = commands.add_parser("synth", help="synthesize speech from text")
+    synth.add_argument("--checkpoint", required=True, help="run folder (its best checkpoint) or checkpoint file")
+    synth.add_argument("--text", help="text to speak ('-' or nothing reads standard input)")
+    synth.add_argument("--text-file", help="file with one utterance per line")
+    synth.add_argument("--out", required=True, help="output .wav (or a folder for several utterances)")
+    synth.add_argument("--vocoder", default="griffin-lim", help="griffin-lim or a vocoder run folder/checkpoint")
+    synth.add_argument("--temperature", type=float, help="sampling temperature (flow, VAE, diffusion...)")
+    synth.add_argument("--steps", type=int, help="sampling steps (diffusion, flow matching)")
+    synth.add_argument("--length-scale", type=float, default=1.0, help="> 1 speaks slower, < 1 faster")
+    synth.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    synth.add_argument("--seed", type=int, default=0, help="seed of the sampling noise")
+    synth.set_defaults(handler=cmd_synth)
     return parser
 
 

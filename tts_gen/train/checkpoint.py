@@ -31,7 +31,7 @@ class CheckpointError(TTSGenError):
 def versions() -> dict[str, str]:
     from tts_gen import __version__
 
-    return {"tts_gen": __version__, "torch": torch.__version__, "python": platform.python_version()}
+    return {"tts_gen": __version__, "torch": str(torch.__version__), "python": platform.python_version()}
 
 
 def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> None:
@@ -59,7 +59,8 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as error:  # torch raises many types for a corrupt file  # noqa: BLE001
-        raise CheckpointError(f"checkpoint {path} is corrupt or unreadable ({type(error).__name__})") from None
+        reason = str(error).strip().splitlines()[-1][:200] if str(error).strip() else type(error).__name__
+        raise CheckpointError(f"checkpoint {path} is corrupt or unreadable: {reason}") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a tts_gen checkpoint")
     if payload.get("format_version", 0) > FORMAT_VERSION:
@@ -107,7 +108,7 @@ def rng_state() -> dict[str, Any]:
     return {
         "torch": torch.get_rng_state(),
         "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-        "numpy": [np_state[0], torch.from_numpy(np_state[1].astype(np.int64)), *np_state[2:]],
+        "numpy": [str(np_state[0]), torch.from_numpy(np_state[1].astype(np.int64)), int(np_state[2]), int(np_state[3]), float(np_state[4])],
         "python": random.getstate(),
     }
 

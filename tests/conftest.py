@@ -1,0 +1,27 @@
+"""Shared fixtures: the real LJSpeech clips in tests/data, prepared once per test session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).parent / "data"
+MINI_CORPUS = DATA / "ljspeech-mini"
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.fixture(scope="session")
+def mini_corpus() -> Path:
+    """Nine real LJSpeech 1.1 clips in the LJSpeech layout."""
+    return MINI_CORPUS
+
+
+@pytest.fixture(scope="session")
+def prepared_mini(tmp_path_factory) -> Path:
+    """The mini corpus prepared with a seeded split (7 train / 1 val / 1 test) and default audio settings."""
+    from tts_gen.data.prepare import prepare_corpus
+
+    out = tmp_path_factory.mktemp("prepared") / "mini"
+    prepare_corpus(MINI_CORPUS, out, corpus="ljspeech-format", num_workers=1)
+    return out

@@ -1,0 +1,105 @@
+"""The contract every registered decoder family must keep (runs over the registry, CPU-size configs)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from tests.conftest import ROOT
+from tts_gen.experiment import load_experiment
+from tts_gen.models.decoders.base import AdversarialDecoder, AdversarialTerms, Decoder
+from tts_gen.models.layers.masks import sequence_mask
+from tts_gen.registry import DECODERS, build_decoder
+
+N_MELS = 80
+FAMILIES = sorted(DECODERS)
+
+
+def demo_decoder(family: str) -> Decoder:
+    config = load_experiment(ROOT / "egs" / "demo" / f"{family}.yaml")
+    assert config.model.decoder.family == family
+    torch.manual_seed(0)
+    return build_decoder(config.model.decoder, N_MELS)
+
+
+def batch(frame_multiple: int, lengths=(37, 23)):
+    """A random batch with odd lengths (rounded down to the family's frame multiple)."""
+    lengths = torch.tensor([n // frame_multiple * frame_multiple for n in lengths])
+    mask = sequence_mask(lengths)
+    generator = torch.Generator().manual_seed(1)
+    cond = torch.randn(len(lengths), N_MELS, mask.shape[-1], generator=generator) * mask
+    target = (cond + 0.5 * torch.randn(cond.shape, generator=generator)) * mask
+    return cond, mask, target, lengths
+
+
+def all_terms(decoder: Decoder, cond, mask, target) -> dict[str, torch.Tensor]:
+    """Every loss term the trainer would compute, generator and discriminator."""
+    out = decoder.loss(cond, mask, target)
+    terms = dict(out.terms)
+    if isinstance(decoder, AdversarialDecoder):
+        assert out.mel is not None and out.mel.shape == target.shape
+        adversarial = AdversarialTerms(cond=cond, mask=mask, real=target, fake=out.mel)
+        terms.update(decoder.adversarial_loss(adversarial))
+        detached = AdversarialTerms(cond=cond, mask=mask, real=target, fake=out.mel.detach())
+        terms.update(decoder.discriminator_loss(detached))
+    return terms
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_losses_are_finite_and_named_on_odd_lengths(family):
+    decoder = demo_decoder(family).train()
+    cond, mask, target, _ = batch(decoder.frame_multiple)
+    terms = all_terms(decoder, cond, mask, target)
+    assert terms, "a decoder must return at least one loss term"
+    for key, value in terms.items():
+        assert key.startswith(f"{family}/"), f"loss key {key} must start with '{family}/'"
+        assert value.dim() == 0 and torch.isfinite(value), f"{key} = {value}"
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_gradients_reach_every_parameter(family):
+    decoder = demo_decoder(family).train()
+    cond, mask, target, _ = batch(decoder.frame_multiple)
+    optimizer = torch.optim.Adam(decoder.parameters(), lr=1e-3)
+    for _ in range(2):  # the second pass sees parameters behind zero-initialised output layers move
+        optimizer.zero_grad()
+        sum(all_terms(decoder, cond, mask, target).values()).backward()
+        optimizer.step()
+    for name, parameter in decoder.named_parameters():
+        assert parameter.grad is not None, f"{name} gets no gradient"
+        assert torch.isfinite(parameter.grad).all(), f"{name} has a non-finite gradient"
+        assert parameter.grad.abs().sum() > 0, f"{name} gets an all-zero gradient"
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_generate_shape_and_zero_padding(family):
+    decoder = demo_decoder(family).eval()
+    cond, mask, _, lengths = batch(decoder.frame_multiple)
+    with torch.no_grad():
+        mel = decoder.generate(cond, mask, decoder.options())
+    assert mel.shape == cond.shape
+    assert torch.isfinite(mel).all()
+    for i, length in enumerate(lengths):
+        assert mel[i, :, length:].abs().max() == 0 if length < mel.shape[-1] else True
+        assert mel[i, :, :length].abs().sum() > 0
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_seeded_determinism(family):
+    decoder = demo_decoder(family).eval()
+    cond, mask, target, _ = batch(decoder.frame_multiple)
+    results = []
+    for _ in range(2):
+        torch.manual_seed(123)
+        with torch.no_grad():
+            results.append((decoder.generate(cond, mask, decoder.options()), decoder.loss(cond, mask, target).terms))
+    assert torch.equal(results[0][0], results[1][0])
+    for key in results[0][1]:
+        assert torch.equal(results[0][1][key], results[1][1][key])
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_unknown_option_is_a_clear_error(family):
+    decoder = demo_decoder(family)
+    with pytest.raises(ValueError, match=f"the {family} decoder has no option bogus"):
+        decoder.options(bogus=1)

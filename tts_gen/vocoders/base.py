@@ -1,0 +1,52 @@
+"""The vocoder interface: ``Vocoder(mel) -> wav`` with the :class:`AudioConfig` it expects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from tts_gen.audio import AudioConfig
+from tts_gen.errors import TTSGenError
+
+
+class VocoderMismatchError(TTSGenError):
+    """A vocoder's audio settings differ from the acoustic model's."""
+
+
+class Vocoder(nn.Module):
+    """Raw natural-log mel (B, n_mels, T) -> waveform (B, T * hop) in [-1, 1]."""
+
+    name: str = ""
+
+    def __init__(self, audio: AudioConfig):
+        super().__init__()
+        self.audio = audio
+
+    def check_audio(self, audio: AudioConfig) -> None:
+        """Raises :class:`VocoderMismatchError` unless ``audio`` equals the vocoder's settings."""
+        if audio != self.audio:
+            differences = [
+                f"{name}: model {getattr(audio, name)} vs vocoder {getattr(self.audio, name)}"
+                for name in audio.__dataclass_fields__
+                if getattr(audio, name) != getattr(self.audio, name)
+            ]
+            raise VocoderMismatchError(
+                f"the {self.name} vocoder was made for other audio settings ({'; '.join(differences)}); "
+                "use a vocoder trained with the acoustic model's audio settings"
+            )
+
+
+def load_vocoder(spec: str | Path | None, audio: AudioConfig, device: str | torch.device = "cpu") -> Vocoder:
+    """``None`` or ``griffin-lim`` -> Griffin-Lim for ``audio``; otherwise a trained vocoder's run folder or
+    checkpoint, which must have been trained with the same audio settings."""
+    if spec is None or str(spec) == "griffin-lim":
+        from tts_gen.vocoders.griffinlim import GriffinLimVocoder
+
+        return GriffinLimVocoder(audio).to(device)
+    from tts_gen.vocoders.hifigan import load_hifigan
+
+    vocoder = load_hifigan(spec, device)
+    vocoder.check_audio(audio)
+    return vocoder
