@@ -46,7 +46,9 @@ def cmd_data_prepare(args: argparse.Namespace) -> None:
     audio = AudioConfig()
     if args.config:
         audio = from_dict(AudioConfig, load_yaml(args.config).get("audio", {}), "audio")
-    info = prepare_corpus(args.root, args.out, corpus=args.corpus, audio=audio, num_workers=args.workers)
+    info = prepare_corpus(
+        args.root, args.out, corpus=args.corpus, audio=audio, num_workers=args.workers, durations=args.durations
+    )
     counts = ", ".join(f"{split} {n}" for split, n in info.counts.items())
     print(f"prepared {info.corpus} in {args.out}: {counts} utterances; features in features/{info.feature_key}")
 
@@ -139,6 +141,7 @@ def _add_data_commands(commands: argparse._SubParsersAction) -> None:
     prepare.add_argument("--out", required=True, help="prepared data folder to write")
     prepare.add_argument("--config", help="experiment config whose audio settings to use (default: HiFi-GAN's)")
     prepare.add_argument("--workers", type=int, default=0, help="worker processes (default: one per core)")
+    prepare.add_argument("--durations", help="external durations file, lines 'id|d1 d2 ...' (frames per token)")
     prepare.set_defaults(handler=cmd_data_prepare)
 
 

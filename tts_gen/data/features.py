@@ -110,6 +110,8 @@ def extract_features(
         ``{id: (n_samples, n_frames)}`` for every job.
     """
     store.root.mkdir(parents=True, exist_ok=True)
+    for leftover in store.root.glob(".*.tmp.npy"):  # from an interrupted run
+        leftover.unlink()
     work = [(utt_id, audio, store.path(utt_id), store.audio) for utt_id, audio in jobs]
     workers = num_workers or os.cpu_count() or 1
     results = {}

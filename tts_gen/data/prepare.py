@@ -11,7 +11,7 @@ from tqdm import tqdm
 from tts_gen.audio import AudioConfig
 from tts_gen.data.corpus import SPLITS, CorpusEntry, read_metadata, split_ids
 from tts_gen.data.features import FeatureStore, compute_stats, extract_features, feature_key
-from tts_gen.data.manifest import PreparedInfo, Utterance, write_json_atomic, write_manifest
+from tts_gen.data.manifest import PreparedInfo, Utterance, read_manifest, write_json_atomic, write_manifest
 
 
 def _text_units(text: str) -> tuple[str, list[str]]:
@@ -31,6 +31,30 @@ def process_texts(texts: list[str], num_workers: int = 0) -> list[tuple[str, lis
         return list(tqdm(pool.imap(_text_units, texts, chunksize=16), total=len(texts), desc="text", unit="utt"))
 
 
+def previous_texts(out_dir: Path) -> dict[str, tuple[str, str, list[str]]]:
+    """``{id: (text, normalized, phonemes)}`` from manifests already in ``out_dir`` (a rerun reuses them)."""
+    found = {}
+    for split in SPLITS:
+        if (out_dir / f"{split}.jsonl").is_file():
+            for utt in read_manifest(out_dir / f"{split}.jsonl"):
+                found[utt.id] = (utt.text, utt.normalized, utt.phonemes)
+    return found
+
+
+def read_durations(path: str | Path) -> dict[str, list[int]]:
+    """External durations: lines ``id|d1 d2 ...`` with one frame count per phoneme-mode token."""
+    durations = {}
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        utt_id, _, values = line.partition("|")
+        try:
+            durations[utt_id.strip()] = [int(v) for v in values.split()]
+        except ValueError:
+            raise ValueError(f"{path}:{number}: expected 'id|d1 d2 ...' with integer frame counts") from None
+    return durations
+
+
 def prepare_corpus(
     root: str | Path,
     out_dir: str | Path,
@@ -38,6 +62,7 @@ def prepare_corpus(
     audio: AudioConfig = AudioConfig(),
     num_workers: int = 0,
     seed: int = 1234,
+    durations: str | Path | None = None,
 ) -> PreparedInfo:
     """Writes ``train/val/test.jsonl``, the feature cache, its statistics and ``prepare.json``.
 
@@ -50,6 +75,7 @@ def prepare_corpus(
         audio: audio settings of the feature cache.
         num_workers: worker processes (0 = one per CPU core).
         seed: seed of the split of ``ljspeech-format`` corpora.
+        durations: optional file of external durations (``id|d1 d2 ...``) for the ``external`` aligner.
     """
     root, out_dir = Path(root).resolve(), Path(out_dir)
     entries = read_metadata(root)
@@ -59,11 +85,17 @@ def prepare_corpus(
     out_dir.mkdir(parents=True, exist_ok=True)
     store = FeatureStore(out_dir, audio)
     lengths = extract_features([(e.id, str(e.audio)) for e in entries], store, num_workers)
-    texts = process_texts([e.text for e in entries], num_workers)
+    previous = previous_texts(out_dir)
+    todo = [e for e in entries if previous.get(e.id, ("",))[0] != e.text]
+    processed = dict(zip((e.id for e in todo), process_texts([e.text for e in todo], num_workers)))
+    external = read_durations(durations) if durations else {}
     by_id: dict[str, Utterance] = {}
-    for entry, (normalized, phonemes) in zip(entries, texts):
+    for entry in entries:
+        normalized, phonemes = processed[entry.id] if entry.id in processed else previous[entry.id][1:]
         n_samples, n_frames = lengths[entry.id]
-        by_id[entry.id] = _utterance(entry, normalized, phonemes, n_samples, n_frames)
+        utt = _utterance(entry, normalized, phonemes, n_samples, n_frames)
+        utt.durations = external.get(entry.id)
+        by_id[entry.id] = utt
     for split in SPLITS:
         write_manifest(out_dir / f"{split}.jsonl", [by_id[i] for i in splits[split]])
     store.save_stats(compute_stats(store, splits["train"]))
