@@ -222,7 +222,7 @@ class Trainer:
         finite = math.isfinite(norm) and bool(torch.isfinite(loss))
         if finite:
             self.scaler.step(optimizer)
-        self.schedulers[name].step()
+            self.schedulers[name].step()
         return norm, finite
 
     def train_step(self, batch: Any) -> dict[str, float]:

@@ -1,0 +1,127 @@
+"""The trainer: exact resume, non-finite steps, checkpoints, and resuming with other settings."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from tests.conftest import ROOT
+from tts_gen.config import ConfigError
+from tts_gen.data import FeatureStore, TTSDataset, collate_tts
+from tts_gen.experiment import build_tts_model, griffin_lim_sample, load_experiment, train_acoustic
+from tts_gen.text import Tokenizer
+from tts_gen.train.checkpoint import CheckpointError, load_checkpoint, resolve_checkpoint, step_checkpoints
+from tts_gen.train.interface import Sample, StepOutput
+from tts_gen.train.trainer import TrainData, Trainer, TrainingDiverged
+
+TINY = [
+    "model.encoder.hidden_channels=32", "model.encoder.filter_channels=64", "model.encoder.n_layers=1",
+    "model.encoder.duration_filter_channels=32", "model.decoder.hidden_channels=32", "model.decoder.n_blocks=2",
+    "model.decoder.n_layers=2", "train.batch_size=2", "train.num_workers=0", "train.warmup_steps=2",
+    "train.log_every=1", "train.val_every=4", "train.checkpoint_every=100", "train.max_steps=7", "train.ema_decay=0.9",
+]
+
+
+def tiny_run(prepared, run_dir, overrides=(), seed=0):
+    config = load_experiment(ROOT / "egs" / "demo" / "flow.yaml", TINY + list(overrides))
+    tokenizer = Tokenizer(config.text)
+    store = FeatureStore(prepared, config.audio)
+    rows = sorted(TTSDataset.from_split(prepared, "train", store, tokenizer).utterances, key=lambda u: u.n_frames)[:5]
+    train = TTSDataset(rows, store, tokenizer)
+    val = TTSDataset.from_split(prepared, "val", store, tokenizer)
+    data = TrainData(train, val, collate_tts, train.lengths, val.lengths)
+    torch.manual_seed(seed)
+    model = build_tts_model(config, tokenizer.num_symbols, store.stats())
+    return Trainer(model, config.train, data, run_dir, {"kind": "acoustic"}, griffin_lim_sample(config.audio))
+
+
+def test_a_stopped_and_resumed_run_reaches_the_same_weights(prepared_mini, tmp_path):
+    straight = tiny_run(prepared_mini, tmp_path / "straight")
+    straight.fit()
+    interrupted = tiny_run(prepared_mini, tmp_path / "resumed")
+    interrupted.fit(until_step=3)  # 5 utterances in batches of 2: stops inside the second epoch
+    resumed = tiny_run(prepared_mini, tmp_path / "resumed", seed=99)  # other init: everything must come from disk
+    assert resumed.position.step == 3
+    resumed.fit()
+    for (name, a), (_, b) in zip(straight.model.state_dict().items(), resumed.model.state_dict().items()):
+        assert torch.equal(a, b), f"{name} differs after resume"
+    for (name, a), (_, b) in zip(straight.ema.state_dict().items(), resumed.ema.state_dict().items()):
+        assert torch.equal(a, b), f"EMA {name} differs after resume"
+
+
+def test_checkpoints_keep_the_last_k_and_the_best(prepared_mini, tmp_path):
+    trainer = tiny_run(prepared_mini, tmp_path, ["train.checkpoint_every=2", "train.keep_last=2"])
+    trainer.fit()
+    assert [p.name for p in step_checkpoints(tmp_path)] == ["step_00000006.pt", "step_00000007.pt"]
+    assert resolve_checkpoint(tmp_path) == tmp_path / "checkpoints" / "best.pt"
+    payload = load_checkpoint(tmp_path / "checkpoints" / "best.pt")
+    assert payload["step"] in (4, 7) and payload["best_val"] == pytest.approx(trainer.best_val)
+    assert not list((tmp_path / "checkpoints").glob(".*tmp"))
+
+
+def test_corrupt_and_missing_checkpoints_are_clear_errors(tmp_path):
+    (tmp_path / "broken.pt").write_bytes(b"\x80\x04garbage")
+    with pytest.raises(CheckpointError, match="corrupt or unreadable"):
+        load_checkpoint(tmp_path / "broken.pt")
+    with pytest.raises(CheckpointError, match="does not exist"):
+        resolve_checkpoint(tmp_path / "nothing")
+    with pytest.raises(CheckpointError, match="holds no checkpoint"):
+        resolve_checkpoint(tmp_path)
+    torch.save({"weights": torch.zeros(1)}, tmp_path / "foreign.pt")
+    with pytest.raises(CheckpointError, match="not a tts_gen checkpoint"):
+        load_checkpoint(tmp_path / "foreign.pt")
+
+
+class Flaky(nn.Module):
+    """A model whose loss is NaN on the steps listed in ``bad``."""
+
+    def __init__(self, bad: set[int]):
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(1))
+        self.bad, self.calls = bad, 0
+
+    def forward(self, batch) -> StepOutput:
+        self.calls += 1
+        loss = (self.weight - 1) ** 2
+        if self.calls in self.bad:
+            loss = loss * float("nan")
+        return StepOutput(terms={"toy/loss": loss.squeeze()})
+
+    def validation_sample(self, batch) -> Sample:
+        return Sample(batch.y[0], batch.y[0])
+
+
+def flaky_trainer(prepared, run_dir, bad, max_nonfinite=20):
+    config = load_experiment(ROOT / "egs" / "demo" / "flow.yaml", TINY + [f"train.max_nonfinite_steps={max_nonfinite}"]).train
+    tokenizer = Tokenizer(load_experiment(ROOT / "egs" / "demo" / "flow.yaml").text)
+    store = FeatureStore(prepared, load_experiment(ROOT / "egs" / "demo" / "flow.yaml").audio)
+    train = TTSDataset.from_split(prepared, "train", store, tokenizer)
+    data = TrainData(train, train, collate_tts, train.lengths, train.lengths)
+    return Trainer(Flaky(bad), config, data, run_dir, {}, lambda s: (torch.zeros(10), 22050))
+
+
+def test_non_finite_steps_are_skipped_and_counted(prepared_mini, tmp_path):
+    trainer = flaky_trainer(prepared_mini, tmp_path, bad={2, 3})
+    trainer.fit(until_step=2)
+    weight_after_one_good_step = trainer.model.weight.detach().clone()
+    assert weight_after_one_good_step != 0  # step 1 moved it; step 2 was skipped
+    trainer.fit(until_step=3)
+    assert torch.equal(trainer.model.weight.detach(), weight_after_one_good_step)
+    trainer.fit()
+    assert trainer.skipped_steps == 2 and trainer.model.weight.detach() != weight_after_one_good_step
+
+
+def test_too_many_non_finite_steps_in_a_row_abort(prepared_mini, tmp_path):
+    trainer = flaky_trainer(prepared_mini, tmp_path, bad=set(range(1, 100)), max_nonfinite=3)
+    with pytest.raises(TrainingDiverged, match="3 steps in a row"):
+        trainer.fit()
+
+
+def test_resuming_with_other_model_settings_is_refused(prepared_mini, tmp_path):
+    config = ROOT / "egs" / "demo" / "flow.yaml"
+    train_acoustic(config, prepared_mini, tmp_path, TINY + ["train.max_steps=1"])
+    train_acoustic(config, prepared_mini, tmp_path, TINY + ["train.max_steps=2"])  # longer: allowed
+    assert load_checkpoint(resolve_checkpoint(tmp_path))["step"] == 2
+    with pytest.raises(ConfigError, match="model.decoder.n_blocks"):
+        train_acoustic(config, prepared_mini, tmp_path, TINY + ["model.decoder.n_blocks=3"])
