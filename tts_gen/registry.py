@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from tts_gen.models.decoders.diffusion import DiffusionDecoder, DiffusionDecoderConfig
 from tts_gen.models.decoders.flow import FlowDecoder, FlowDecoderConfig
+from tts_gen.models.decoders.flow_matching import FlowMatchingDecoder, FlowMatchingDecoderConfig
 
 
 class DecoderEntry(NamedTuple):
@@ -17,7 +19,9 @@ class DecoderEntry(NamedTuple):
 
 
 DECODERS: dict[str, DecoderEntry] = {
+    "diffusion": DecoderEntry(DiffusionDecoderConfig, DiffusionDecoder),
     "flow": DecoderEntry(FlowDecoderConfig, FlowDecoder),
+    "flow_matching": DecoderEntry(FlowMatchingDecoderConfig, FlowMatchingDecoder),
 }
 
 

@@ -1,0 +1,212 @@
+"""The diffusion decoder: schedule, segments, sampler convergence, loss optimum, options and the command line."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from tests.conftest import ROOT
+from tts_gen.cli import main
+from tts_gen.experiment import load_experiment
+from tts_gen.models.decoders.diffusion import DiffusionDecoder, cut_segments
+from tts_gen.models.layers.masks import sequence_mask
+from tts_gen.models.layers.unet import UNet1D
+from tts_gen.registry import build_decoder
+
+N_MELS = 80
+
+
+def demo_decoder(family: str = "diffusion"):
+    config = load_experiment(ROOT / "egs" / "demo" / f"{family}.yaml")
+    torch.manual_seed(0)
+    decoder = build_decoder(config.model.decoder, N_MELS).eval()
+    nn.init.normal_(decoder.network.output.weight, std=0.02)  # an untrained network that does not output zero
+    return decoder
+
+
+def small_batch(lengths=(37, 23), seed=1):
+    mask = sequence_mask(torch.tensor(lengths))
+    cond = torch.randn(len(lengths), N_MELS, mask.shape[-1], generator=torch.Generator().manual_seed(seed)) * mask
+    return cond, mask
+
+
+class GaussianNoiseOracle(nn.Module):
+    """The exact noise predictor E[eps | X_t] when X_0 - mu ~ N(mean, std^2) independently per bin."""
+
+    def __init__(self, decoder: DiffusionDecoder, mean: float, std: float):
+        super().__init__()
+        self.decoder, self.mean, self.std = [decoder], mean, std
+
+    def forward(self, x, mask, cond, t):
+        alpha, sigma = (v.to(x.dtype).view(-1, 1, 1) for v in self.decoder[0].alpha_sigma(t.double()))
+        variance = alpha**2 * self.std**2 + sigma**2
+        return sigma * (x - cond - alpha * self.mean) / variance * mask
+
+
+class ScaledModule(nn.Module):
+    """``factor`` times the output of ``inner``."""
+
+    def __init__(self, inner: nn.Module, factor: float):
+        super().__init__()
+        self.inner, self.factor = inner, factor
+
+    def forward(self, *args):
+        return self.factor * self.inner(*args)
+
+
+def exact_ode_solution(decoder: DiffusionDecoder, y1: torch.Tensor, mean: float, std: float, t_end: float):
+    """Where the probability-flow ODE takes Y_1 at t = 1 for Gaussian data: the affine map between marginals."""
+
+    def marginal(t: float) -> tuple[float, float]:
+        alpha, sigma = (float(v) for v in decoder.alpha_sigma(torch.tensor(t, dtype=torch.float64)))
+        return alpha, math.sqrt(alpha**2 * std**2 + sigma**2)
+
+    (alpha_1, scale_1), (alpha_end, scale_end) = marginal(1.0), marginal(t_end)
+    return alpha_end * mean + scale_end * (y1 - alpha_1 * mean) / scale_1
+
+
+def test_schedule_matches_grad_tts():
+    decoder = demo_decoder()
+    t = torch.linspace(0, 1, 11, dtype=torch.float64)
+    alpha, sigma = decoder.alpha_sigma(t)
+    assert torch.allclose(alpha**2 + sigma**2, torch.ones_like(t))
+    assert alpha[0] == 1 and sigma[0] == 0
+    # beta from 0.05 to 20: int_0^1 beta = 10.025, so the terminal distribution is N(mu, I) up to alpha_1.
+    assert math.isclose(float(alpha[-1]), math.exp(-0.5 * 10.025), rel_tol=1e-9)
+    inner = t[1:]
+    assert torch.allclose(decoder.time_for_log_snr(decoder.log_snr(inner)), inner, atol=1e-9)
+    times = decoder.ode_times(8, torch.device("cpu"))
+    assert times[0] == 1 and times[-1] == decoder.config.t_min and bool((times.diff() < 0).all())
+    steps = decoder.log_snr(times).diff()
+    assert torch.allclose(steps, steps[0].expand_as(steps)), "ODE steps must be uniform in log-SNR"
+
+
+def test_segments_are_cut_identically_from_cond_mask_and_target():
+    frames, lengths = 10, torch.tensor([30, 7, 18])
+    mask = sequence_mask(lengths)
+    positions = torch.arange(mask.shape[-1]).float().expand(3, 4, -1)
+    cond, target = positions * mask, (positions + 1000) * mask
+    torch.manual_seed(0)
+    cut_cond, cut_mask, cut_target = cut_segments(cond, mask, target, frames)
+    assert cut_cond.shape == (3, 4, frames) and cut_mask.shape == (3, 1, frames)
+    assert torch.equal(cut_mask.sum(dim=(1, 2)), lengths.clamp(max=frames).float())
+    assert torch.equal((cut_target - 1000) * cut_mask, cut_cond), "target and cond windows must start together"
+    starts = cut_cond[:, 0, 0]
+    assert bool(((starts >= 0) & (starts <= (lengths - frames).clamp(min=0))).all())
+    assert cut_segments(cond, mask, target, 0)[0] is cond, "segment_frames = 0 keeps whole utterances"
+
+
+def test_loss_is_taken_on_segments():
+    decoder = demo_decoder()
+    decoder.config.segment_frames = 16
+    seen = []
+    decoder.network.register_forward_pre_hook(lambda module, args: seen.append(args[0].shape[-1]))
+    cond, mask = small_batch()
+    decoder.loss(cond, mask, cond)
+    assert seen == [16]
+
+
+def test_perfect_noise_predictor_gives_the_minimum_loss():
+    decoder = demo_decoder()
+    cond, mask = small_batch()
+    torch.manual_seed(0)
+    decoder.network = GaussianNoiseOracle(decoder, mean=0.0, std=0.0)  # target == cond: eps is known exactly
+    assert float(decoder.loss(cond, mask, cond).terms["diffusion/score"]) < 1e-10
+    # For Gaussian data the exact E[eps | X_t] beats any rescaling of it.
+    decoder.config.segment_frames = 0
+    target = cond + (0.3 + 0.5 * torch.randn(cond.shape, generator=torch.Generator().manual_seed(2))) * mask
+    cond, mask, target = (v.repeat(64, 1, 1) for v in (cond, mask, target))
+    losses = {}
+    for factor in (0.8, 1.0, 1.2):
+        decoder.network = ScaledModule(GaussianNoiseOracle(decoder, mean=0.3, std=0.5), factor)
+        torch.manual_seed(0)
+        losses[factor] = float(decoder.loss(cond, mask, target).terms["diffusion/score"])
+    assert losses[1.0] < losses[0.8] and losses[1.0] < losses[1.2], losses
+
+
+
+def test_ode_sampler_converges_to_the_exact_flow_as_steps_grow():
+    decoder = demo_decoder()
+    mean, std = 0.4, 0.3
+    decoder.network = GaussianNoiseOracle(decoder, mean, std)
+    cond, mask = (v.double() for v in small_batch())
+    y1 = torch.randn(cond.shape, generator=torch.Generator().manual_seed(3)).double() * mask
+    exact = exact_ode_solution(decoder, y1, mean, std, decoder.config.t_min) * mask
+    errors = []
+    for steps in (4, 8, 16, 32, 64):
+        sample = decoder.sample_ode((cond + y1) * mask, mask, cond, steps)
+        errors.append(float((sample - cond - exact).abs().max()))
+    assert all(a > b for a, b in zip(errors, errors[1:])), f"more steps must get closer: {errors}"
+    assert errors[-1] < errors[2] / 8, f"slower than second-order convergence: {errors}"
+    assert errors[-1] < 5e-3, errors
+
+
+def test_steps_temperature_and_sampler_change_the_output():
+    decoder = demo_decoder()
+    cond, mask = small_batch()
+
+    def sample(**options):
+        torch.manual_seed(7)
+        with torch.no_grad():
+            return decoder.generate(cond, mask, decoder.options(**options))
+
+    base = sample()
+    assert not torch.allclose(base, sample(steps=4))
+    assert not torch.allclose(base, sample(temperature=0.3))
+    assert not torch.allclose(base, sample(sampler="sde"))
+    assert torch.equal(base, sample())
+    # Without terminal noise the ODE is deterministic whatever the seed.
+    cold = sample(temperature=0.0)
+    torch.manual_seed(99)
+    assert torch.allclose(cold, decoder.generate(cond, mask, decoder.options(temperature=0.0)))
+    # The stochastic sampler is not, even at zero temperature.
+    stochastic = sample(sampler="sde", temperature=0.0)
+    torch.manual_seed(99)
+    assert not torch.allclose(stochastic, decoder.generate(cond, mask, decoder.options(sampler="sde", temperature=0.0)))
+
+
+def test_bad_options_are_clear_errors():
+    decoder = demo_decoder()
+    with pytest.raises(ValueError, match="unknown diffusion sampler 'euler'; choose one of: ode, sde"):
+        decoder.options(sampler="euler")
+    with pytest.raises(ValueError, match="steps >= 1"):
+        decoder.options(steps=0)
+
+
+def test_network_output_does_not_depend_on_padding():
+    decoder = demo_decoder()
+    network: UNet1D = decoder.network
+    cond, mask = small_batch(lengths=(37, 21))
+    x = cond + torch.randn(cond.shape, generator=torch.Generator().manual_seed(4)) * mask
+    t = torch.tensor([0.3, 0.7])
+    with torch.no_grad():
+        batched = network(x, mask, cond, t)
+        alone = network(x[1:, :, :21], mask[1:, :, :21], cond[1:, :, :21], t[1:])
+    assert torch.allclose(batched[1:, :, :21], alone, atol=1e-5)
+    assert batched[1, :, 21:].abs().max() == 0
+
+
+def train_and_synthesize(family: str, data_dir, tmp_path, capsys, options: list[str]) -> None:
+    """Trains ``egs/demo/<family>.yaml`` two steps, then `tts-gen synth` with the given options."""
+    run = tmp_path / "run"
+    status = main([
+        "train", str(ROOT / "egs" / "demo" / f"{family}.yaml"), "--data", str(data_dir), "--out", str(run),
+        "--device", "cpu", "--set", "train.max_steps=2", "train.batch_size=2", "train.val_every=2",
+        "train.checkpoint_every=2", "train.sample_every=1000",
+    ])
+    assert status == 0
+    wav = tmp_path / "out.wav"
+    assert main(["synth", "--checkpoint", str(run), "--text", "Printing, in the only sense.", "--out", str(wav), *options]) == 0
+    assert wav.is_file() and wav.stat().st_size > 1000
+    capsys.readouterr()
+
+
+def test_synth_command_with_steps_and_temperature(prepared_mini, tmp_path, capsys):
+    train_and_synthesize("diffusion", prepared_mini, tmp_path, capsys, ["--steps", "3", "--temperature", "0.5"])
+    status = main(["synth", "--checkpoint", str(tmp_path / "run"), "--text", "Hello.", "--out", str(tmp_path / "x.wav"), "--steps", "0"])
+    error = capsys.readouterr().err.strip()
+    assert status != 0 and len(error.splitlines()) == 1
+    assert "steps >= 1" in error

@@ -1,0 +1,212 @@
+"""Diffusion decoder: Grad-TTS (Popov et al., 2021), conditioned on the shared encoder.
+
+The forward SDE drifts the mel towards the condition ``mu`` (= ``cond``) while adding noise,
+
+    dX_t = 1/2 beta(t) (mu - X_t) dt + sqrt(beta(t)) dW_t,   t in [0, 1],  beta(t) = beta_0 + (beta_1 - beta_0) t,
+
+so with Y = X - mu it is the variance-preserving SDE of Song et al. (2021), and the marginal is
+X_t = mu + alpha_t (X_0 - mu) + sigma_t eps with alpha_t = exp(-1/2 int_0^t beta), sigma_t^2 = 1 - alpha_t^2;
+the terminal distribution is N(mu, I) (beta_0 = 0.05, beta_1 = 20 leave alpha_1 = 0.0067).
+
+Why Grad-TTS rather than a standard DDPM: the noise is centred on the encoder's prior, so the reverse process
+starts from a rough mel instead of pure noise, as the flow (N(cond, I)) and flow matching families do; the
+families then share their starting distribution and differ only in how they cross it.
+
+Training: the network predicts the noise eps from (X_t, mu, t); the loss ``diffusion/score`` is
+mean ||eps_hat - eps||^2 over valid mel bins, which is Grad-TTS's weighted denoising score matching loss with
+lambda_t = sigma_t^2 (the score is -eps_hat / sigma_t). Optionally (``segment_frames``) the loss is taken on
+one random window per utterance, cut identically from the condition, the mask and the target, as Grad-TTS
+does with 2-second segments.
+
+Sampling (``DiffusionOptions``): the terminal noise is drawn as mu + temperature * N(0, I), then
+
+* ``sampler="ode"`` (default): the probability-flow ODE, solved by the second-order multistep DPM-Solver++(2M)
+  (Lu et al., 2022) in its data-prediction form, one network evaluation per step, on steps spaced uniformly in
+  log-SNR, so 4-10 steps already give usable mels;
+* ``sampler="sde"``: Grad-TTS's stochastic reverse SDE with Euler-Maruyama steps uniform in t.
+
+Changes for tts_gen: the network is the 1-D U-Net shared with flow matching (``tts_gen.models.layers.unet``)
+instead of Grad-TTS's 2-D U-Net, much faster on a CPU; it predicts the noise rather than the score; and
+``temperature`` multiplies the noise's standard deviation as in every tts_gen family (Grad-TTS divides by its
+temperature: Grad-TTS's 1.5 is 0.667 here).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import torch
+
+from tts_gen.models.decoders.base import Decoder, DecoderConfig, DecoderOutput
+from tts_gen.models.layers.masks import random_segments
+from tts_gen.models.layers.unet import UNet1D, UNet1DConfig
+
+SAMPLERS = ("ode", "sde")
+
+
+@dataclass
+class DiffusionDecoderConfig(DecoderConfig):
+    """The diffusion decoder (defaults: Grad-TTS's noise schedule and segments on LJSpeech).
+
+    Attributes:
+        network: the denoising U-Net.
+        beta_min, beta_max: beta(t) rises linearly from ``beta_min`` at t = 0 to ``beta_max`` at t = 1.
+        t_min: training draws t uniformly in [t_min, 1]; the ODE sampler stops at t_min.
+        segment_frames: the loss is computed on one random window of this many frames per utterance (Grad-TTS's
+            ``out_size``, 172 frames = 2 s); 0 = on whole utterances.
+    """
+
+    family: str = "diffusion"
+    network: UNet1DConfig = field(default_factory=UNet1DConfig)
+    beta_min: float = 0.05
+    beta_max: float = 20.0
+    t_min: float = 1e-3
+    segment_frames: int = 172
+
+    def __post_init__(self) -> None:
+        if not 0 < self.beta_min <= self.beta_max:
+            raise ValueError(f"need 0 < beta_min <= beta_max, got {self.beta_min} and {self.beta_max}")
+        if not 0 < self.t_min < 1:
+            raise ValueError(f"t_min must be in (0, 1), got {self.t_min}")
+        if self.segment_frames < 0:
+            raise ValueError(f"segment_frames must be >= 0 (0 = whole utterances), got {self.segment_frames}")
+
+
+@dataclass
+class DiffusionOptions:
+    """Sampling options.
+
+    Attributes:
+        steps: reverse steps (network evaluations).
+        temperature: standard deviation of the terminal noise around the condition (Grad-TTS: 1 / 1.5).
+        sampler: ``ode`` (probability-flow ODE, DPM-Solver++(2M)) or ``sde`` (Grad-TTS's reverse SDE).
+    """
+
+    steps: int = 10
+    temperature: float = 0.667
+    sampler: str = "ode"
+
+    def __post_init__(self) -> None:
+        if self.steps < 1:
+            raise ValueError(f"the diffusion decoder needs steps >= 1, got {self.steps}")
+        if self.temperature < 0:
+            raise ValueError(f"temperature must be >= 0, got {self.temperature}")
+        if self.sampler not in SAMPLERS:
+            raise ValueError(f"unknown diffusion sampler {self.sampler!r}; choose one of: {', '.join(SAMPLERS)}")
+
+
+def cut_segments(
+    cond: torch.Tensor, mask: torch.Tensor, target: torch.Tensor, frames: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One random window of ``frames`` frames per item, the same window in cond, mask and target.
+
+    A batch no longer than ``frames`` (or ``frames`` = 0) is returned whole. Uses the torch RNG.
+    Shapes: cond, target (B, n_mels, T), mask (B, 1, T) -> (B, n_mels, frames), (B, 1, frames).
+    """
+    if frames <= 0 or cond.shape[-1] <= frames:
+        return cond, mask, target
+    n_mels = cond.shape[1]
+    lengths = mask.sum(dim=(1, 2)).long()
+    stacked = torch.cat([cond, target, mask], dim=1)  # (B, 2 n_mels + 1, T): one cut for all three
+    windows, _ = random_segments(stacked, lengths, frames)
+    return windows[:, :n_mels], windows[:, 2 * n_mels :], windows[:, n_mels : 2 * n_mels]
+
+
+class DiffusionDecoder(Decoder):
+    """Grad-TTS decoder: noise prediction with the mu-centred VP SDE. Loss term: ``diffusion/score``."""
+
+    options_class = DiffusionOptions
+
+    def __init__(self, config: DiffusionDecoderConfig, n_mels: int):
+        super().__init__(config, n_mels)
+        self.network = UNet1D(config.network, n_mels)
+
+    # ------------------------------------------------------------------------------------------ schedule
+
+    def integrated_beta(self, t: torch.Tensor) -> torch.Tensor:
+        """int_0^t beta(s) ds, elementwise."""
+        return self.config.beta_min * t + 0.5 * (self.config.beta_max - self.config.beta_min) * t**2
+
+    def alpha_sigma(self, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Signal and noise scales of the marginal at t: alpha_t = exp(-B(t) / 2), sigma_t = sqrt(1 - alpha_t^2)."""
+        integral = self.integrated_beta(t)
+        return torch.exp(-0.5 * integral), torch.sqrt(-torch.expm1(-integral))
+
+    def log_snr(self, t: torch.Tensor) -> torch.Tensor:
+        """lambda_t = log(alpha_t / sigma_t)."""
+        alpha, sigma = self.alpha_sigma(t)
+        return torch.log(alpha) - torch.log(sigma)
+
+    def time_for_log_snr(self, lam: torch.Tensor) -> torch.Tensor:
+        """Inverse of :meth:`log_snr`: solves B(t) = log(1 + exp(-2 lambda)) for t >= 0."""
+        integral = torch.nn.functional.softplus(-2.0 * lam)
+        b0, slope = self.config.beta_min, self.config.beta_max - self.config.beta_min
+        return 2.0 * integral / (b0 + torch.sqrt(b0**2 + 2.0 * slope * integral))
+
+    def ode_times(self, steps: int, device: torch.device) -> torch.Tensor:
+        """steps + 1 times from 1 down to t_min, uniform in log-SNR (float64)."""
+        ends = torch.tensor([1.0, self.config.t_min], dtype=torch.float64)
+        lam = torch.linspace(float(self.log_snr(ends[0])), float(self.log_snr(ends[1])), steps + 1, dtype=torch.float64)
+        times = self.time_for_log_snr(lam)
+        times[0], times[-1] = 1.0, self.config.t_min
+        return times.to(device)
+
+    # ------------------------------------------------------------------------------------------ training
+
+    def loss(self, cond: torch.Tensor, mask: torch.Tensor, target: torch.Tensor) -> DecoderOutput:
+        cond, mask, target = cut_segments(cond, mask, target, self.config.segment_frames)
+        t = self.config.t_min + (1.0 - self.config.t_min) * torch.rand(cond.shape[0], device=cond.device)
+        alpha, sigma = (v.view(-1, 1, 1) for v in self.alpha_sigma(t))
+        noise = torch.randn_like(target) * mask
+        x_t = cond + alpha * (target - cond) + sigma * noise
+        predicted = self.network(x_t * mask, mask, cond, t)
+        score = (((predicted - noise) * mask) ** 2).sum() / (mask.sum() * self.n_mels)
+        return DecoderOutput(terms={"diffusion/score": score})
+
+    # ------------------------------------------------------------------------------------------ sampling
+
+    def denoised(self, x: torch.Tensor, mask: torch.Tensor, cond: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """The network's estimate of the clean mel X_0 from X_t: mu + (X_t - mu - sigma_t eps_hat) / alpha_t."""
+        alpha, sigma = self.alpha_sigma(t)
+        times = t.to(x.dtype).expand(x.shape[0])
+        eps = self.network(x, mask, cond, times)
+        return (cond + (x - cond - float(sigma) * eps) / float(alpha)) * mask
+
+    def sample_ode(self, x: torch.Tensor, mask: torch.Tensor, cond: torch.Tensor, steps: int) -> torch.Tensor:
+        """DPM-Solver++(2M) on the probability-flow ODE, from t = 1 to t_min; x (B, n_mels, T) at t = 1."""
+        times = self.ode_times(steps, x.device)
+        previous_denoised, previous_h = None, None
+        for i in range(steps):
+            t, s = times[i], times[i + 1]
+            denoised = self.denoised(x, mask, cond, t)
+            (alpha_s, sigma_s), (_, sigma_t) = self.alpha_sigma(s), self.alpha_sigma(t)
+            h = float(self.log_snr(s) - self.log_snr(t))
+            estimate = denoised
+            if previous_denoised is not None:  # second order after the first step
+                r = previous_h / h
+                estimate = (1 + 0.5 / r) * denoised - (0.5 / r) * previous_denoised
+            y = float(sigma_s / sigma_t) * (x - cond) - float(alpha_s) * math.expm1(-h) * (estimate - cond)
+            x = (cond + y) * mask
+            previous_denoised, previous_h = denoised, h
+        return x
+
+    def sample_sde(self, x: torch.Tensor, mask: torch.Tensor, cond: torch.Tensor, steps: int) -> torch.Tensor:
+        """Grad-TTS's reverse SDE, Euler-Maruyama with ``steps`` equal steps in t, the network evaluated at
+        the middle of each step; x (B, n_mels, T) at t = 1."""
+        h = 1.0 / steps
+        for i in range(steps):
+            t = torch.tensor(1.0 - (i + 0.5) * h, dtype=torch.float64, device=x.device)
+            beta = self.config.beta_min + (self.config.beta_max - self.config.beta_min) * float(t)
+            _, sigma = self.alpha_sigma(t)
+            eps = self.network(x, mask, cond, t.to(x.dtype).expand(x.shape[0]))
+            score = -eps / float(sigma)
+            drift = 0.5 * (x - cond) + score  # reverse-time drift divided by beta
+            x = (x + beta * h * drift + math.sqrt(beta * h) * torch.randn_like(x)) * mask
+        return x
+
+    def generate(self, cond: torch.Tensor, mask: torch.Tensor, options: DiffusionOptions) -> torch.Tensor:
+        x = (cond + options.temperature * torch.randn_like(cond)) * mask
+        if options.sampler == "sde":
+            return self.sample_sde(x, mask, cond, options.steps)
+        return self.sample_ode(x, mask, cond, options.steps)
