@@ -113,6 +113,72 @@ def cmd_synth(args: argparse.Namespace) -> None:
         print(f"wrote {path} ({seconds:.2f} s)")
 
 
+def cmd_vocode(args: argparse.Namespace) -> None:
+    import time
+
+    import numpy as np
+    import torch
+
+    from tts_gen.audio import load_wav, mel_spectrogram, save_wav
+    from tts_gen.train.distributed import resolve_device
+    from tts_gen.vocoders.hifigan import load_hifigan
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = resolve_device(args.device)
+    vocoder = load_hifigan(args.checkpoint, device)
+    vocoder.chunk_frames = args.chunk_frames
+    audio = vocoder.audio
+    if Path(args.input).suffix.lower() == ".npy":
+        mel = torch.from_numpy(np.load(args.input)).float()
+        if mel.dim() != 2 or mel.shape[0] != audio.n_mels:
+            raise CommandError(f"{args.input} holds shape {tuple(mel.shape)}; expected a log-mel ({audio.n_mels}, frames)")
+    else:
+        mel = mel_spectrogram(load_wav(args.input, audio.sample_rate), audio)
+    started = time.perf_counter()
+    wav = vocoder(mel.unsqueeze(0).to(device))[0]
+    elapsed = time.perf_counter() - started
+    save_wav(args.out, wav, audio.sample_rate)
+    seconds = wav.numel() / audio.sample_rate
+    print(f"wrote {args.out} ({seconds:.2f} s of audio in {elapsed:.2f} s: {seconds / elapsed:.1f}x real time)")
+
+
+def cmd_dump_mels(args: argparse.Namespace) -> None:
+    from tts_gen.vocoders.dump import dump_mels
+
+    splits = [split.strip() for split in args.split.split(",") if split.strip()]
+    if not splits:
+        raise CommandError("--split names no split (e.g. train,val)")
+    options = {name: getattr(args, name) for name in ("temperature", "steps") if getattr(args, name) is not None}
+    report = dump_mels(
+        args.checkpoint, args.data, args.out, splits, device=args.device, batch_size=args.batch_size, options=options
+    )
+    counts = ", ".join(f"{split} {count}" for split, count in report.counts.items())
+    print(f"wrote teacher-forced mels to {report.out_dir}: {counts} utterances")
+
+
+def _add_vocoder_commands(commands: argparse._SubParsersAction) -> None:
+    vocode = commands.add_parser("vocode", help="copy-synthesis: a recording or a mel through a trained vocoder")
+    vocode.add_argument("input", help="a recording (.wav, .flac...) or a raw log-mel .npy (n_mels, frames)")
+    vocode.add_argument("--checkpoint", required=True, help="vocoder run folder (its best checkpoint) or checkpoint file")
+    vocode.add_argument("--out", required=True, help="output .wav")
+    vocode.add_argument("--chunk-frames", type=int, default=0, help="vocode in pieces of N frames (same output)")
+    vocode.add_argument("--threads", type=int, default=0, help="CPU threads (default: torch's choice)")
+    vocode.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    vocode.set_defaults(handler=cmd_vocode)
+
+    dump = commands.add_parser("dump-mels", help="write an acoustic model's teacher-forced mels (vocoder fine-tuning)")
+    dump.add_argument("--checkpoint", required=True, help="acoustic model run folder or checkpoint file")
+    dump.add_argument("--data", required=True, help="prepared data folder")
+    dump.add_argument("--out", required=True, help="folder for <id>.npy mels and dump.json")
+    dump.add_argument("--split", default="train,val", help="comma-separated splits (default: train,val)")
+    dump.add_argument("--batch-size", type=int, default=16, help="utterances per batch")
+    dump.add_argument("--temperature", type=float, help="sampling temperature (flow, VAE, diffusion...)")
+    dump.add_argument("--steps", type=int, help="sampling steps (diffusion, flow matching)")
+    dump.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    dump.set_defaults(handler=cmd_dump_mels)
+
+
 # ----------------------------------------------------------------------------------------------- parser
 
 
@@ -183,6 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--device", default="cpu", help="cpu, cuda or auto")
     synth.add_argument("--seed", type=int, default=0, help="seed of the sampling noise")
     synth.set_defaults(handler=cmd_synth)
+    _add_vocoder_commands(commands)
     return parser
 
 

@@ -1,6 +1,7 @@
 """Vocoders: log-mel -> waveform. Griffin-Lim needs no training; HiFi-GAN is trained by the same trainer."""
 
-from tts_gen.vocoders.base import Vocoder, load_vocoder
+from tts_gen.vocoders.base import Vocoder, VocoderMismatchError, load_vocoder
 from tts_gen.vocoders.griffinlim import GriffinLimVocoder
+from tts_gen.vocoders.hifigan import HiFiGAN, HiFiGANGenerator, load_hifigan
 
-__all__ = ["GriffinLimVocoder", "Vocoder", "load_vocoder"]
+__all__ = ["GriffinLimVocoder", "HiFiGAN", "HiFiGANGenerator", "Vocoder", "VocoderMismatchError", "load_hifigan", "load_vocoder"]
