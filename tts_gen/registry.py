@@ -11,6 +11,7 @@ from typing import NamedTuple
 from tts_gen.models.decoders.diffusion import DiffusionDecoder, DiffusionDecoderConfig
 from tts_gen.models.decoders.flow import FlowDecoder, FlowDecoderConfig
 from tts_gen.models.decoders.flow_matching import FlowMatchingDecoder, FlowMatchingDecoderConfig
+from tts_gen.models.decoders.gan import GANDecoder, GANDecoderConfig
 from tts_gen.models.decoders.vae import VAEDecoder, VAEDecoderConfig
 
 
@@ -23,6 +24,7 @@ DECODERS: dict[str, DecoderEntry] = {
     "diffusion": DecoderEntry(DiffusionDecoderConfig, DiffusionDecoder),
     "flow": DecoderEntry(FlowDecoderConfig, FlowDecoder),
     "flow_matching": DecoderEntry(FlowMatchingDecoderConfig, FlowMatchingDecoder),
+    "gan": DecoderEntry(GANDecoderConfig, GANDecoder),
     "vae": DecoderEntry(VAEDecoderConfig, VAEDecoder),
 }
 
