@@ -52,12 +52,18 @@ def test_kl_matches_torch_and_is_zero_for_equal_gaussians():
 
 
 def test_kl_term_is_zero_when_posterior_equals_prior():
-    """With the posterior's weights copied from the prior and target == cond, q(z | mel, cond) = p(z | cond)."""
+    """With the prior's weights copied into the posterior, its condition input silenced and target == cond,
+    q(z | mel, cond) = p(z | cond)."""
     decoder = tiny_decoder()
     cond, mask, target = random_batch()
     kl = decoder.loss(cond, mask, target).terms["vae/kl"]
     assert kl > 1e-3
-    decoder.posterior.load_state_dict(decoder.prior.state_dict())
+    missing, unexpected = decoder.posterior.load_state_dict(decoder.prior.state_dict(), strict=False)
+    assert not unexpected and all(name.startswith("network.cond_layer.") for name in missing)
+    cond_layer = decoder.posterior.network.cond_layer
+    with torch.no_grad():
+        cond_layer.parametrizations.weight.original0.zero_()  # weight-norm magnitude: the weight becomes zero
+        cond_layer.bias.zero_()
     assert decoder.loss(cond, mask, cond).terms["vae/kl"].abs() < 1e-6
 
 

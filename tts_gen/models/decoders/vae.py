@@ -122,7 +122,8 @@ class GaussianNetwork(nn.Module):
     deviation of a diagonal Gaussian. The projection keeps its random initialisation: were both the posterior
     and the prior to start as N(0, I), their KL would have no gradient at all on the first step.
 
-    Shapes: x (B, in_channels, T), mask (B, 1, T), cond (B, cond_channels, T) -> Gaussian of (B, out, T).
+    Shapes: x (B, in_channels, T), mask (B, 1, T), cond (B, cond_channels, T) or None when ``cond_channels``
+    is 0 -> Gaussian of (B, out, T).
     """
 
     def __init__(self, in_channels: int, out_channels: int, cond_channels: int, size: WaveNetSize, dropout: float):
@@ -133,7 +134,7 @@ class GaussianNetwork(nn.Module):
         )
         self.end = nn.Conv1d(size.hidden_channels, 2 * out_channels, 1)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor, cond: torch.Tensor) -> DiagonalGaussian:
+    def forward(self, x: torch.Tensor, mask: torch.Tensor, cond: torch.Tensor | None) -> DiagonalGaussian:
         h = self.network(self.start(x) * mask, mask, cond)
         mean, log_std = (self.end(h) * mask).chunk(2, dim=1)
         return DiagonalGaussian(mean, log_std)
@@ -169,7 +170,7 @@ class VAEDecoder(Decoder):
         super().__init__(config, n_mels)
         z = config.z_channels
         self.posterior = GaussianNetwork(n_mels, z, n_mels, config.posterior, config.dropout)
-        self.prior = GaussianNetwork(n_mels, z, n_mels, config.prior, config.dropout)
+        self.prior = GaussianNetwork(n_mels, z, 0, config.prior, config.dropout)  # its input is cond itself
         self.decoder = MelDecoderNetwork(z, n_mels, config.decoder, config.dropout)
         self.log_sigma = nn.Parameter(torch.zeros(1, n_mels, 1))  # decoder std per mel channel
 
@@ -182,7 +183,7 @@ class VAEDecoder(Decoder):
 
     def loss(self, cond: torch.Tensor, mask: torch.Tensor, target: torch.Tensor) -> DecoderOutput:
         q = self.posterior(target, mask, cond)
-        p = self.prior(cond, mask, cond)
+        p = self.prior(cond, mask, None)
         z = q.sample(mask)
         mean = self.decoder(z, mask, cond)
         kl = kl_per_frame(gaussian_kl(q, p), mask, self.config.free_bits) / self.n_mels
@@ -190,5 +191,5 @@ class VAEDecoder(Decoder):
         return DecoderOutput(terms=terms, mel=mean)
 
     def generate(self, cond: torch.Tensor, mask: torch.Tensor, options: VAEOptions) -> torch.Tensor:
-        z = self.prior(cond, mask, cond).sample(mask, options.temperature)
+        z = self.prior(cond, mask, None).sample(mask, options.temperature)
         return self.decoder(z, mask, cond)
