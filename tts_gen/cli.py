@@ -157,6 +157,81 @@ def cmd_dump_mels(args: argparse.Namespace) -> None:
     print(f"wrote teacher-forced mels to {report.out_dir}: {counts} utterances")
 
 
+def _parse_sweep(text: str) -> tuple[str, list[float]]:
+    name, _, values = text.partition("=")
+    try:
+        numbers = [float(v) for v in values.split(",") if v.strip()]
+    except ValueError:
+        numbers = []
+    if not name.strip() or not numbers:
+        raise CommandError(f"--sweep {text!r} must look like OPTION=V1,V2,... (e.g. steps=2,4,10,50)")
+    return name.strip(), numbers
+
+
+def cmd_evaluate(args: argparse.Namespace) -> None:
+    from tts_gen.evaluate.summary import summary_lines
+    from tts_gen.evaluate.runner import EvaluationConfig, evaluate
+
+    sweeps = dict(_parse_sweep(text) for text in args.sweep)
+    config = EvaluationConfig(
+        checkpoint=args.checkpoint,
+        data_dir=args.data,
+        out_dir=args.out,
+        split=args.split,
+        vocoder=args.vocoder,
+        device=args.device,
+        max_utts=args.max_utts,
+        sweeps=sweeps,
+        seed=args.seed,
+        length_scale=args.length_scale,
+        diversity_samples=args.diversity_samples,
+        robustness_max=args.robustness_max,
+        skip=args.skip,
+    )
+    summary = evaluate(config)
+    for line in summary_lines(summary):
+        print(line)
+    print(f"per-utterance scores in {Path(args.out) / 'utterances.jsonl'}, summary in {Path(args.out) / 'summary.json'}")
+
+
+def cmd_compare(args: argparse.Namespace) -> None:
+    from tts_gen.evaluate.report import build_report
+
+    paths = build_report(args.inputs, args.out, audio_sentences=args.audio_sentences, title=args.title)
+    print(f"wrote {paths.markdown} and {paths.html}")
+
+
+def _add_evaluation_commands(commands: argparse._SubParsersAction) -> None:
+    from tts_gen.evaluate.runner import SKIPPABLE
+
+    evaluate = commands.add_parser("evaluate", help="synthesize a split and score it (MCD, F0, ASR, DNSMOS, speed...)")
+    evaluate.add_argument("--checkpoint", required=True, help="acoustic model run folder or checkpoint file")
+    evaluate.add_argument("--data", required=True, help="prepared data folder")
+    evaluate.add_argument("--split", default="test", help="manifest to evaluate (default: test)")
+    evaluate.add_argument("--out", required=True, help="evaluation folder; an existing one is resumed")
+    evaluate.add_argument("--vocoder", default="griffin-lim", help="griffin-lim or a vocoder run folder/checkpoint")
+    evaluate.add_argument("--max-utts", type=int, default=0, help="only the first N utterances (default: all)")
+    evaluate.add_argument(
+        "--sweep", action="append", default=[], metavar="OPTION=V1,V2",
+        help="one more condition per value of a sampling option, e.g. steps=2,4,10,50 (repeatable); "
+        "an option the family lacks is skipped with a note",
+    )
+    evaluate.add_argument("--diversity-samples", type=int, default=4, help="samples per sentence for diversity")
+    evaluate.add_argument("--robustness-max", type=int, default=-1, help="first N robustness sentences (-1: all)")
+    evaluate.add_argument("--skip", nargs="*", default=[], choices=SKIPPABLE, help="metric groups not to compute")
+    evaluate.add_argument("--length-scale", type=float, default=1.0, help="> 1 speaks slower, < 1 faster")
+    evaluate.add_argument("--seed", type=int, default=1234, help="seed of the sampling noise")
+    evaluate.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    evaluate.set_defaults(handler=cmd_evaluate)
+
+    compare = commands.add_parser("compare", help="report comparing evaluations (or training runs) across families")
+    compare.add_argument("inputs", nargs="+", metavar="EXP_OR_EVAL_DIR", help="evaluation folders or run folders")
+    compare.add_argument("--out", required=True, help="report folder (report.md, report.html, PNG plots)")
+    compare.add_argument("--audio-sentences", type=int, default=3, help="sentences with audio players per family")
+    compare.add_argument("--title", default="tts_gen: comparison of decoder families", help="report title")
+    compare.set_defaults(handler=cmd_compare)
+
+
 def _add_vocoder_commands(commands: argparse._SubParsersAction) -> None:
     vocode = commands.add_parser("vocode", help="copy-synthesis: a recording or a mel through a trained vocoder")
     vocode.add_argument("input", help="a recording (.wav, .flac...) or a raw log-mel .npy (n_mels, frames)")
@@ -250,6 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--seed", type=int, default=0, help="seed of the sampling noise")
     synth.set_defaults(handler=cmd_synth)
     _add_vocoder_commands(commands)
+    _add_evaluation_commands(commands)
     return parser
 
 

@@ -1,0 +1,150 @@
+"""The files of an evaluation folder, written so that an interruption loses nothing and a rerun resumes.
+
+::
+
+    EVAL_DIR/
+      eval.json          what was evaluated, how, and on what machine (written first, checked on a rerun)
+      synth.jsonl        one row per synthesized (condition, set, utterance): paths, timings, durations...
+      utterances.jsonl   the same rows with every metric added
+      summary.json       means with 95% bootstrap intervals per condition, robustness counts, notes
+      wavs/<condition>/<id>.wav, mels/<condition>/<id>.npy
+
+Rows are appended one line at a time and fsynced; a rerun reads them back and skips what is done. A line
+cut short by a crash is ignored (and redone).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from tts_gen.errors import TTSGenError
+
+
+class EvaluationMismatch(TTSGenError):
+    """An evaluation folder already holds an evaluation made with other settings."""
+
+
+def clean(value: Any) -> Any:
+    """Plain JSON data: NaN and infinities become None (strict JSON has no such numbers)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: clean(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clean(item) for item in value]
+    return value
+
+
+def row_key(row: dict) -> tuple[str, str, str]:
+    return row["condition"], row["set"], row["id"]
+
+
+def read_rows(path: Path) -> list[dict]:
+    """The complete JSON lines of ``path`` (none if it does not exist; a torn last line is skipped)."""
+    if not path.is_file():
+        return []
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return rows
+
+
+class RowLog:
+    """An append-only JSON-lines file of rows keyed by (condition, set, id); the last row of a key wins."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.rows: dict[tuple[str, str, str], dict] = {row_key(r): r for r in read_rows(path)}
+
+    def __contains__(self, key: tuple[str, str, str]) -> bool:
+        return key in self.rows
+
+    def get(self, key: tuple[str, str, str]) -> dict | None:
+        return self.rows.get(key)
+
+    def append(self, row: dict) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path.is_file() and self.path.stat().st_size:
+            with open(self.path, "rb") as handle:
+                handle.seek(-1, os.SEEK_END)
+                torn = handle.read(1) != b"\n"
+        else:
+            torn = False
+        with open(self.path, "a", encoding="utf-8") as handle:
+            handle.write(("\n" if torn else "") + json.dumps(clean(row), ensure_ascii=False, allow_nan=False) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        self.rows[row_key(row)] = row
+
+
+def git_state(path: Path) -> dict[str, Any]:
+    """Commit and dirtiness of the git checkout holding ``path`` ('unknown' outside one)."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=path, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=path, capture_output=True, text=True, timeout=10, check=True,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": "unknown", "dirty": None}
+    return {"commit": commit, "dirty": bool(status.strip())}
+
+
+def cpu_name() -> str:
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+
+def hardware(device) -> dict[str, Any]:
+    """The machine an evaluation ran on (its timings mean nothing without it)."""
+    import torch
+
+    info = {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "torch": str(torch.__version__),
+        "cpu": cpu_name(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "device": str(device),
+    }
+    if device.type == "cuda":
+        info["gpu"] = torch.cuda.get_device_name(device)
+    return info
+
+
+IDENTITY_KEYS = ("checkpoint", "checkpoint_step", "config_hash", "data_dir", "split", "vocoder", "seed", "length_scale")
+
+
+def write_or_check_identity(path: Path, info: dict[str, Any]) -> dict[str, Any]:
+    """Writes ``eval.json`` or, when it exists, checks that it describes the same evaluation."""
+    from tts_gen.data.manifest import write_json_atomic
+
+    if path.is_file():
+        saved = json.loads(path.read_text())
+        changed = [k for k in IDENTITY_KEYS if saved.get(k) != info.get(k)]
+        if changed:
+            details = "; ".join(f"{k}: {saved.get(k)!r} -> {info.get(k)!r}" for k in changed)
+            raise EvaluationMismatch(
+                f"{path.parent} holds an evaluation with other settings ({details}); "
+                "rerun with the same ones to resume it, or choose a new --out folder"
+            )
+        info = {**saved, **{k: v for k, v in info.items() if k not in IDENTITY_KEYS}}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(path, clean(info))
+    return info

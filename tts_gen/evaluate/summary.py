@@ -1,0 +1,102 @@
+"""``summary.json`` of an evaluation: per condition, each metric's mean and 95% bootstrap interval."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tts_gen.evaluate.metrics import summarize_rows
+from tts_gen.evaluate.runner import condition_name
+from tts_gen.evaluate.store import RowLog, clean
+
+FIXED_ORDER = ("reference", "copy-synthesis", "model")
+
+
+def condition_order(conditions: set[str]) -> list[str]:
+    fixed = [c for c in FIXED_ORDER if c in conditions]
+    swept = sorted(c for c in conditions if c not in FIXED_ORDER and c != "robustness")
+    return fixed + swept + (["robustness"] if "robustness" in conditions else [])
+
+
+def robustness_totals(rows: list[dict]) -> dict[str, Any]:
+    """Counts over the robustness sentences: words, inserted and deleted words, duration outliers."""
+    def total(key: str) -> int:
+        return int(sum(row.get(key) or 0 for row in rows))
+
+    return {
+        "sentences": len(rows),
+        "reference_words": total("reference_words"),
+        "word_insertions": total("word_insertions"),
+        "word_deletions": total("word_deletions"),
+        "duration_outliers": total("duration_outlier"),
+    }
+
+
+def summarize(rows: list[dict], info: dict, notes: list[str], complete: bool, pending: int) -> dict[str, Any]:
+    """The summary of scored ``rows`` of one evaluation described by ``info`` (``eval.json``)."""
+    groups: dict[str, list[dict]] = {}
+    for row in rows:
+        groups.setdefault(row["condition"], []).append(row)
+    conditions = {}
+    for name in condition_order(set(groups)):
+        group = groups[name]
+        conditions[name] = {
+            "set": group[0]["set"],
+            "n": len(group),
+            "options": group[0].get("options", {}),
+            "metrics": summarize_rows(group, seed=info.get("seed", 0)),
+        }
+    sweeps = {}
+    for option, values in info.get("sweeps", {}).items():
+        points = [{"value": value, "condition": condition_name(option, value)} for value in values]
+        if option in info.get("options", {}):
+            points.append({"value": info["options"][option], "condition": "model", "default": True})
+        sweeps[option] = [p for p in points if p["condition"] in conditions]
+    return {
+        "eval": info,
+        "complete": complete,
+        "pending": pending,
+        "notes": notes,
+        "conditions": conditions,
+        "sweeps": sweeps,
+        "robustness": robustness_totals(groups.get("robustness", [])),
+    }
+
+
+def write_summary(evaluator, notes: list[str], complete: bool) -> dict[str, Any]:
+    """Summarizes what ``utterances.jsonl`` holds now and writes ``summary.json`` atomically."""
+    from tts_gen.data.manifest import write_json_atomic
+
+    rows = list(RowLog(evaluator.out / "utterances.jsonl").rows.values())
+    scored = {(r["condition"], r["set"], r["id"]) for r in rows}
+    pending = sum(1 for key in evaluator.synth_log.rows if key not in scored)
+    summary = clean(summarize(rows, evaluator.info, notes, complete, pending))
+    write_json_atomic(evaluator.out / "summary.json", summary)
+    return summary
+
+
+HEADLINE = ("mcd_db", "log_f0_rmse", "mel_l1", "wer", "cer", "dnsmos_ovrl", "nll", "rtf_total")
+
+
+def summary_lines(summary: dict[str, Any]) -> list[str]:
+    """A few lines for the terminal: the headline metrics of each condition, then the notes."""
+    from tts_gen.evaluate.metrics import metric
+
+    info = summary["eval"]
+    lines = [f"{info['family']} on {info['corpus']} ({info['split']}, {info['utterances']} utterances), vocoder {info['vocoder']}"]
+    for name, condition in summary["conditions"].items():
+        values = [
+            f"{metric(key).label} {condition['metrics'][key]['mean']:.3g}"
+            for key in HEADLINE
+            if condition["metrics"].get(key, {}).get("mean") is not None
+        ]
+        lines.append(f"  {name:<16} n={condition['n']:<4} " + ", ".join(values))
+    totals = summary["robustness"]
+    if totals["sentences"]:
+        lines.append(
+            f"  robustness: {totals['word_insertions']} inserted and {totals['word_deletions']} deleted words of "
+            f"{totals['reference_words']}, {totals['duration_outliers']} duration outliers in {totals['sentences']} sentences"
+        )
+    lines += [f"  note: {note}" for note in summary["notes"]]
+    if not summary["complete"]:
+        lines.append("  the evaluation did not finish: run the same command again to resume it")
+    return lines
