@@ -1,0 +1,66 @@
+"""``tts-gen evaluate`` on tiny flow runs: the files it writes, the metrics in them, resuming, refusals."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.evaluate.conftest import SECOND, evaluate_args
+from tts_gen.cli import main
+from tts_gen.evaluate.store import read_rows
+
+
+def test_evaluation_writes_every_condition_and_metric(tiny_evaluations, capsys):
+    out = tiny_evaluations[0]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["complete"] and summary["pending"] == 0
+    assert summary["eval"]["corpus"] == "ljspeech-format" and summary["eval"]["family"] == "flow"
+    conditions = summary["conditions"]
+    assert list(conditions) == ["reference", "copy-synthesis", "model", "temperature=0.3", "robustness"]
+    model = conditions["model"]["metrics"]
+    for key in ("mcd_db", "log_f0_rmse", "vuv_error", "mel_l1", "wer", "cer", "nll", "rtf_acoustic", "rtf_vocoder",
+                "rtf_total", "peak_memory_mb", "f0_spread_semitones", "duration_spread_seconds", "loss/flow/nll"):
+        assert key in model, key
+    assert model["nll"]["mean"] == pytest.approx(model["loss/flow/nll"]["mean"])
+    assert model["duration_spread_seconds"]["mean"] == 0.0  # durations come from the deterministic predictor
+    assert "mcd_db" not in conditions["reference"]["metrics"] and "wer" in conditions["reference"]["metrics"]
+    assert any("no option 'steps'" in note for note in summary["notes"])
+    assert summary["robustness"]["sentences"] == 1
+    assert [p["condition"] for p in summary["sweeps"]["temperature"]] == ["temperature=0.3", "model"]
+    rows = read_rows(out / "utterances.jsonl")
+    assert {(r["condition"], r["set"]) for r in rows} == {
+        ("reference", "test"), ("copy-synthesis", "test"), ("model", "test"), ("temperature=0.3", "test"),
+        ("robustness", "robustness"),
+    }
+    for row in rows:
+        if row["condition"] != "reference":
+            assert (out / row["wav"]).is_file()
+    model_row = next(r for r in rows if r["condition"] == "model")
+    assert model_row["options"] == {"temperature": 0.667} and len(model_row["diversity_wavs"]) == 2
+    assert model_row["mcd_db"] > 0 and 0 <= model_row["wer"]
+
+
+def test_rerun_resumes_without_redoing_work(tiny_runs, tiny_evaluations, prepared_mini):
+    out = tiny_evaluations[1]
+    synth_before = (out / "synth.jsonl").read_text()
+    lines = (out / "utterances.jsonl").read_text().splitlines()
+    (out / "utterances.jsonl").write_text("\n".join(lines[:-1]) + "\n" + lines[-1][: len(lines[-1]) // 2])  # torn write
+    assert main(evaluate_args(tiny_runs[1], prepared_mini, out, *SECOND)) == 0
+    assert (out / "synth.jsonl").read_text() == synth_before  # nothing synthesized again
+    rescored = read_rows(out / "utterances.jsonl")
+    assert len({(r["condition"], r["id"]) for r in rescored}) == len(lines)
+    assert json.loads((out / "summary.json").read_text())["complete"]
+
+
+def test_an_evaluation_folder_refuses_other_settings(tiny_runs, tiny_evaluations, prepared_mini, capsys):
+    args = evaluate_args(tiny_runs[0], prepared_mini, tiny_evaluations[1], "--seed", "99")
+    assert main(args) == 2
+    assert "other settings" in capsys.readouterr().err
+
+
+def test_bad_sweep_and_skip_are_one_line_errors(tiny_runs, prepared_mini, tmp_path, capsys):
+    assert main(evaluate_args(tiny_runs[0], prepared_mini, tmp_path / "x", "--sweep", "steps")) == 2
+    assert "OPTION=V1,V2" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(evaluate_args(tiny_runs[0], prepared_mini, tmp_path / "y", "--skip", "everything"))

@@ -1,0 +1,93 @@
+"""``tts-gen compare`` on tiny evaluations and plain run folders, and the HTML in headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from tts_gen.cli import main
+
+
+@pytest.fixture(scope="module")
+def report(tiny_evaluations, tmp_path_factory):
+    out = tmp_path_factory.mktemp("report")
+    assert main(["compare", *map(str, tiny_evaluations), "--out", str(out), "--audio-sentences", "1"]) == 0
+    return out
+
+
+def test_report_has_every_section(report, tiny_evaluations):
+    text = (report / "report.md").read_text()
+    assert "ljspeech-format" in text  # the corpus is named
+    for heading in ("## Metrics", "## Paired tests between families", "## Sweeps", "## Robustness", "## Cost",
+                    "## Mel spectrograms", "## Listen", "## Training", "## Reproducibility"):
+        assert heading in text, heading
+    labels = [f"flow ({path.name})" for path in tiny_evaluations]
+    assert all(label in text for label in labels)
+    assert re.search(r"\| NLL \(family units\) \|.*\*\*", text)  # one family is best, in bold
+    assert "Wilcoxon" in text and "config hash" in text and "git " in text
+    for image in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text):
+        assert (report / image).is_file() and (report / image).read_bytes()[:4] == b"\x89PNG"
+    audio = re.findall(r"\]\((audio/[^)]+\.wav)\)", text)
+    assert audio and all((report / a).is_file() for a in audio)
+    html = (report / "report.html").read_text()
+    assert html.count("data:image/png;base64,") >= 4 and "data:audio/wav;base64," in html
+    assert "src=\"audio/" not in html and ".png\"" not in html  # self-contained
+
+
+def test_plain_run_folders_report_training_losses(tiny_runs, tmp_path):
+    assert main(["compare", *map(str, tiny_runs), "--out", str(tmp_path)]) == 0
+    text = (tmp_path / "report.md").read_text()
+    assert "No entry has been evaluated yet" in text and "## Training" in text
+    assert "ljspeech-format" in text and (tmp_path / "losses.png").is_file()
+    last_val = [r for r in map(json.loads, (tiny_runs[0] / "metrics.jsonl").read_text().splitlines()) if r["split"] == "val"][-1]
+    assert f"{last_val['loss']:.3g}" in text
+
+
+def test_compare_refuses_a_folder_it_cannot_read(tmp_path, capsys):
+    assert main(["compare", str(tmp_path), "--out", str(tmp_path / "r")]) == 2
+    assert "neither an evaluation folder" in capsys.readouterr().err
+
+
+CHECK_SCRIPT = """
+<script>
+window.addEventListener("load", () => {
+  const audios = Array.from(document.querySelectorAll("audio"));
+  const settle = audios.map(a => a.readyState >= 1 ? Promise.resolve() : new Promise(done => {
+    a.addEventListener("loadedmetadata", done); a.addEventListener("error", done); a.load(); }));
+  Promise.all(settle).then(() => {
+    const images = Array.from(document.images);
+    const result = document.createElement("pre");
+    result.id = "load-check";
+    result.textContent = JSON.stringify({
+      images: images.length, images_ok: images.filter(i => i.complete && i.naturalWidth > 0).length,
+      audio: audios.length, audio_ok: audios.filter(a => a.readyState >= 1 && a.duration > 0).length });
+    document.body.appendChild(result);
+  });
+});
+</script>
+"""
+
+
+def chromium_binary() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(chromium_binary() is None, reason="chromium is not installed (apt-get install chromium)")
+def test_html_loads_its_images_and_audio_in_chromium(report, tmp_path):
+    page = tmp_path / "checked.html"
+    page.write_text((report / "report.html").read_text().replace("</body>", CHECK_SCRIPT + "</body>"))
+    command = [
+        chromium_binary(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=10000", "--dump-dom", page.as_uri(),
+    ]
+    dom = subprocess.run(command, capture_output=True, text=True, timeout=120).stdout
+    found = re.search(r'<pre id="load-check">([^<]*)</pre>', dom)
+    assert found, "the check script did not run: " + dom[-500:]
+    result = json.loads(found.group(1).replace("&quot;", '"'))
+    assert result["images"] >= 4 and result["images_ok"] == result["images"]
+    assert result["audio"] >= 3 and result["audio_ok"] == result["audio"]
