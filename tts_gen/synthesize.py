@@ -99,9 +99,10 @@ class Synthesizer:
 
     def tokens(self, text: str) -> list[list[int]]:
         """Token ids of each sentence of ``text``; raises ValueError if there is nothing to speak."""
-        if not text or not text.strip():
-            raise ValueError("the text is empty: there is nothing to speak")
-        return [self.tokenizer.encode(sentence) for sentence in split_sentences(text)]
+        sentences = split_sentences(text) if text and text.strip() else []
+        if not sentences:
+            raise ValueError(f"the text {text!r} has nothing to speak")
+        return [self.tokenizer.encode(sentence) for sentence in sentences]
 
     @torch.no_grad()
     def speak(self, text: str, length_scale: float = 1.0, pause_seconds: float = 0.25, **options: Any) -> SpeechResult:
