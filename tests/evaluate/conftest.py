@@ -9,10 +9,20 @@ import pytest
 from tests.conftest import ROOT
 
 TINY = [
-    "train.max_steps=2", "train.batch_size=2", "train.log_every=1", "train.val_every=2", "train.checkpoint_every=2",
-    "train.warmup_steps=1", "train.num_workers=0", "train.val_max_batches=1",
-    "model.encoder.hidden_channels=32", "model.encoder.filter_channels=64", "model.encoder.n_layers=1",
-    "model.encoder.duration_filter_channels=32", "model.decoder.hidden_channels=16", "model.decoder.n_blocks=1",
+    "train.max_steps=2",
+    "train.batch_size=2",
+    "train.log_every=1",
+    "train.val_every=2",
+    "train.checkpoint_every=2",
+    "train.warmup_steps=1",
+    "train.num_workers=0",
+    "train.val_max_batches=1",
+    "model.encoder.hidden_channels=32",
+    "model.encoder.filter_channels=64",
+    "model.encoder.n_layers=1",
+    "model.encoder.duration_filter_channels=32",
+    "model.decoder.hidden_channels=16",
+    "model.decoder.n_blocks=1",
     "model.decoder.n_layers=1",
 ]
 
@@ -25,7 +35,9 @@ def tiny_runs(prepared_mini, tmp_path_factory) -> list[Path]:
     runs = []
     for seed in (1, 2):
         run = tmp_path_factory.mktemp("runs") / f"flow_seed{seed}"
-        train_acoustic(ROOT / "egs" / "demo" / "flow.yaml", prepared_mini, run, TINY + [f"train.seed={seed}"], device="cpu")
+        train_acoustic(
+            ROOT / "egs" / "demo" / "flow.yaml", prepared_mini, run, TINY + [f"train.seed={seed}"], device="cpu"
+        )
         runs.append(run)
     return runs
 
@@ -36,8 +48,22 @@ SECOND = ["--skip", "dnsmos", "asr", "robustness", "world", "copy-synthesis", "-
 
 def evaluate_args(run: Path, data: Path, out: Path, *extra: str) -> list[str]:
     return [
-        "evaluate", "--checkpoint", str(run), "--data", str(data), "--out", str(out), "--max-utts", "1",
-        "--diversity-samples", "2", "--robustness-max", "1", "--skip", "dnsmos", *extra,
+        "evaluate",
+        "--checkpoint",
+        str(run),
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        "--max-utts",
+        "1",
+        "--diversity-samples",
+        "2",
+        "--robustness-max",
+        "1",
+        "--skip",
+        "dnsmos",
+        *extra,
     ]
 
 

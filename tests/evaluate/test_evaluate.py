@@ -19,8 +19,22 @@ def test_evaluation_writes_every_condition_and_metric(tiny_evaluations, capsys):
     conditions = summary["conditions"]
     assert list(conditions) == ["reference", "copy-synthesis", "model", "temperature=0.3", "robustness"]
     model = conditions["model"]["metrics"]
-    for key in ("mcd_db", "log_f0_rmse", "vuv_error", "mel_l1", "wer", "cer", "nll", "rtf_acoustic", "rtf_vocoder",
-                "rtf_total", "peak_memory_mb", "f0_spread_semitones", "duration_spread_seconds", "loss/flow/nll"):
+    for key in (
+        "mcd_db",
+        "log_f0_rmse",
+        "vuv_error",
+        "mel_l1",
+        "wer",
+        "cer",
+        "nll",
+        "rtf_acoustic",
+        "rtf_vocoder",
+        "rtf_total",
+        "peak_memory_mb",
+        "f0_spread_semitones",
+        "duration_spread_seconds",
+        "loss/flow/nll",
+    ):
         assert key in model, key
     assert model["nll"]["mean"] == pytest.approx(model["loss/flow/nll"]["mean"])
     assert model["duration_spread_seconds"]["mean"] == 0.0  # durations come from the deterministic predictor
@@ -30,7 +44,10 @@ def test_evaluation_writes_every_condition_and_metric(tiny_evaluations, capsys):
     assert [p["condition"] for p in summary["sweeps"]["temperature"]] == ["temperature=0.3", "model"]
     rows = read_rows(out / "utterances.jsonl")
     assert {(r["condition"], r["set"]) for r in rows} == {
-        ("reference", "test"), ("copy-synthesis", "test"), ("model", "test"), ("temperature=0.3", "test"),
+        ("reference", "test"),
+        ("copy-synthesis", "test"),
+        ("model", "test"),
+        ("temperature=0.3", "test"),
         ("robustness", "robustness"),
     }
     for row in rows:

@@ -22,8 +22,17 @@ def report(tiny_evaluations, tmp_path_factory):
 def test_report_has_every_section(report, tiny_evaluations):
     text = (report / "report.md").read_text()
     assert "ljspeech-format" in text  # the corpus is named
-    for heading in ("## Metrics", "## Paired tests between families", "## Sweeps", "## Robustness", "## Cost",
-                    "## Mel spectrograms", "## Listen", "## Training", "## Reproducibility"):
+    for heading in (
+        "## Metrics",
+        "## Paired tests between families",
+        "## Sweeps",
+        "## Robustness",
+        "## Cost",
+        "## Mel spectrograms",
+        "## Listen",
+        "## Training",
+        "## Reproducibility",
+    ):
         assert heading in text, heading
     labels = [f"flow ({path.name})" for path in tiny_evaluations]
     assert all(label in text for label in labels)
@@ -35,7 +44,7 @@ def test_report_has_every_section(report, tiny_evaluations):
     assert audio and all((report / a).is_file() for a in audio)
     html = (report / "report.html").read_text()
     assert html.count("data:image/png;base64,") >= 4 and "data:audio/wav;base64," in html
-    assert "src=\"audio/" not in html and ".png\"" not in html  # self-contained
+    assert 'src="audio/' not in html and '.png"' not in html  # self-contained
 
 
 def test_plain_run_folders_report_training_losses(tiny_runs, tmp_path):
@@ -43,7 +52,9 @@ def test_plain_run_folders_report_training_losses(tiny_runs, tmp_path):
     text = (tmp_path / "report.md").read_text()
     assert "No entry has been evaluated yet" in text and "## Training" in text
     assert "ljspeech-format" in text and (tmp_path / "losses.png").is_file()
-    last_val = [r for r in map(json.loads, (tiny_runs[0] / "metrics.jsonl").read_text().splitlines()) if r["split"] == "val"][-1]
+    last_val = [
+        r for r in map(json.loads, (tiny_runs[0] / "metrics.jsonl").read_text().splitlines()) if r["split"] == "val"
+    ][-1]
     assert f"{last_val['loss']:.3g}" in text
 
 
@@ -81,9 +92,19 @@ def test_html_loads_its_images_and_audio_in_chromium(report, tmp_path):
     page = tmp_path / "checked.html"
     page.write_text((report / "report.html").read_text().replace("</body>", CHECK_SCRIPT + "</body>"))
     command = [
-        chromium_binary(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=10000", "--dump-dom", page.as_uri(),
+        chromium_binary(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--virtual-time-budget=10000",
+        "--dump-dom",
+        page.as_uri(),
     ]
     dom = subprocess.run(command, capture_output=True, text=True, timeout=120).stdout
     found = re.search(r'<pre id="load-check">([^<]*)</pre>', dom)

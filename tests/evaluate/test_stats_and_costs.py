@@ -45,7 +45,10 @@ def test_holm_adjustment():
 
 
 def test_summaries_aggregate_by_metric_kind():
-    rows = [{"mcd_db": 5.0, "peak_memory_mb": 10.0, "word_deletions": 2}, {"mcd_db": 7.0, "peak_memory_mb": 30.0, "word_deletions": 1, "loss/flow/nll": 1.5}]
+    rows = [
+        {"mcd_db": 5.0, "peak_memory_mb": 10.0, "word_deletions": 2},
+        {"mcd_db": 7.0, "peak_memory_mb": 30.0, "word_deletions": 1, "loss/flow/nll": 1.5},
+    ]
     summary = summarize_rows(rows)
     assert summary["mcd_db"]["mean"] == 6.0 and summary["mcd_db"]["n"] == 2
     assert summary["peak_memory_mb"]["mean"] == 30.0

@@ -25,13 +25,17 @@ class PitchScores:
     voiced_frames: int
 
 
-def pitch_scores(generated_f0: np.ndarray, reference_f0: np.ndarray, path: tuple[np.ndarray, np.ndarray]) -> PitchScores:
+def pitch_scores(
+    generated_f0: np.ndarray, reference_f0: np.ndarray, path: tuple[np.ndarray, np.ndarray]
+) -> PitchScores:
     """F0 tracks (Ta,) and (Tb,) in Hz (0 = unvoiced) compared along a DTW ``path``."""
     gen, ref = generated_f0[path[0]], reference_f0[path[1]]
     gen_voiced, ref_voiced = gen > 0, ref > 0
     both = gen_voiced & ref_voiced
     rmse = float(np.sqrt(np.mean((np.log(gen[both]) - np.log(ref[both])) ** 2))) if both.any() else math.nan
-    return PitchScores(log_f0_rmse=rmse, vuv_error=float(np.mean(gen_voiced != ref_voiced)), voiced_frames=int(both.sum()))
+    return PitchScores(
+        log_f0_rmse=rmse, vuv_error=float(np.mean(gen_voiced != ref_voiced)), voiced_frames=int(both.sum())
+    )
 
 
 def log_f0_semitones(f0: np.ndarray) -> np.ndarray:

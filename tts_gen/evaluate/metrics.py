@@ -50,7 +50,7 @@ def metric(key: str) -> Metric:
     if key in BY_KEY:
         return BY_KEY[key]
     if key.startswith("loss/"):
-        return Metric(key, key[len("loss/"):], "loss", -1, group="loss")
+        return Metric(key, key[len("loss/") :], "loss", -1, group="loss")
     raise KeyError(f"unknown metric {key!r}")
 
 
@@ -68,5 +68,11 @@ def summarize_rows(rows: list[dict], seed: int = 0) -> dict[str, dict]:
             summary[key] = {"mean": estimate.mean, "low": estimate.low, "high": estimate.high, "n": estimate.n}
         else:
             total = max(values) if entry.aggregate == "max" else sum(values)
-            summary[key] = {"mean": float(total), "low": None, "high": None, "n": len(values), "aggregate": entry.aggregate}
+            summary[key] = {
+                "mean": float(total),
+                "low": None,
+                "high": None,
+                "n": len(values),
+                "aggregate": entry.aggregate,
+            }
     return summary

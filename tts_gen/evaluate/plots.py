@@ -105,7 +105,13 @@ def loss_curves(entries: list[Entry], path: Path) -> Path:
         for split, style in (("train", {"linewidth": 0.8}), ("val", {"marker": "o", "linewidth": 1.5})):
             rows = [r for r in entry.training if r.get("split") == split and "loss" in r]
             if rows:
-                axis.plot([r["step"] for r in rows], [r["loss"] for r in rows], color=colour, label=f"{entry.label} {split}", **style)
+                axis.plot(
+                    [r["step"] for r in rows],
+                    [r["loss"] for r in rows],
+                    color=colour,
+                    label=f"{entry.label} {split}",
+                    **style,
+                )
     axis.set_xlabel("step")
     axis.set_ylabel("weighted loss")
     axis.legend(fontsize=7)

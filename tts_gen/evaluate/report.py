@@ -22,7 +22,19 @@ import numpy as np
 from tts_gen.evaluate import plots
 from tts_gen.evaluate.entries import Entry, load_entries
 from tts_gen.evaluate.metrics import CATALOGUE, metric
-from tts_gen.evaluate.render import Audio, AudioTable, Cell, Code, Document, Heading, Image, Paragraph, Table, to_html, to_markdown
+from tts_gen.evaluate.render import (
+    Audio,
+    AudioTable,
+    Cell,
+    Code,
+    Document,
+    Heading,
+    Image,
+    Paragraph,
+    Table,
+    to_html,
+    to_markdown,
+)
 from tts_gen.evaluate.stats import holm, paired_test
 from tts_gen.evaluate.store import cpu_name, git_state
 
@@ -87,9 +99,13 @@ def metric_table(evaluated: list[Entry]) -> Table:
         info = metric(key)
         means = [v["mean"] if v and v.get("mean") is not None else None for v in values]
         finite = [m for m in means if m is not None]
-        best = (min(finite) if info.better < 0 else max(finite)) if finite and info.better and len(evaluated) > 1 else None
+        best = (
+            (min(finite) if info.better < 0 else max(finite)) if finite and info.better and len(evaluated) > 1 else None
+        )
         label = f"{info.label} ({info.unit})" + ("" if info.aggregate == "mean" else f", {info.aggregate}")
-        cells = [Cell(label)] + [Cell(estimate_text(v), bold=best is not None and m == best) for v, m in zip(values, means)]
+        cells = [Cell(label)] + [
+            Cell(estimate_text(v), bold=best is not None and m == best) for v, m in zip(values, means)
+        ]
         rows.append(cells + [Cell(estimate_text(v)) for v in ceiling_values])
     caption = (
         "Mean [95% bootstrap interval] over the test sentences; best family in bold. Ceilings: the recordings "
@@ -137,11 +153,18 @@ def sweep_section(evaluated: list[Entry], out_dir: Path) -> list:
             for point in sorted(entry.summary["sweeps"].get(option, []), key=lambda p: p["value"]):
                 metrics = entry.condition(point["condition"])["metrics"]
                 value = f"{point['value']:g}" + (" (default)" if point.get("default") else "")
-                rows.append([Cell(entry.label), Cell(value)] + [Cell(estimate_text(metrics.get(k))) for k in SWEEP_METRICS + ("rtf_total",)])
+                rows.append(
+                    [Cell(entry.label), Cell(value)]
+                    + [Cell(estimate_text(metrics.get(k))) for k in SWEEP_METRICS + ("rtf_total",)]
+                )
         header = ["family", option] + [metric(k).label for k in SWEEP_METRICS + ("rtf_total",)]
         blocks.append(Table(header, rows, f"Sweep of {option}."))
         image = plots.sweep_curves(evaluated, option, list(SWEEP_METRICS), out_dir / f"sweep_{option}.png")
-        blocks.append(Image(image, f"Quality against {option}, and {metric(SWEEP_METRICS[0]).label} against the real-time factor."))
+        blocks.append(
+            Image(
+                image, f"Quality against {option}, and {metric(SWEEP_METRICS[0]).label} against the real-time factor."
+            )
+        )
     notes = [f"{e.label}: {note}" for e in evaluated for note in e.summary.get("notes", [])]
     if notes:
         blocks.append(Paragraph("Notes: " + " ".join(notes)))
@@ -155,7 +178,10 @@ def robustness_table(evaluated: list[Entry]) -> Table:
         wer = (entry.condition("robustness") or {}).get("metrics", {}).get("wer")
         rows.append(
             [Cell(entry.label), Cell(str(totals.get("sentences", 0))), Cell(estimate_text(wer))]
-            + [Cell(str(totals.get(k, 0))) for k in ("reference_words", "word_insertions", "word_deletions", "duration_outliers")]
+            + [
+                Cell(str(totals.get(k, 0)))
+                for k in ("reference_words", "word_insertions", "word_deletions", "duration_outliers")
+            ]
         )
     header = ["family", "sentences", "WER", "words", "inserted (repeats)", "deleted (skips)", "duration outliers"]
     return Table(header, rows, "The shared robustness set (long sentences, numbers, abbreviations, lists, questions).")
@@ -167,11 +193,29 @@ def cost_table(evaluated: list[Entry]) -> Table:
         metrics = (entry.condition("model") or {}).get("metrics", {})
         kind = next((r.get("memory_kind") for r in entry.rows if r.get("memory_kind")), "—")
         rows.append(
-            [Cell(entry.label), Cell(f"{entry.info.get('parameters', 0):,}"), Cell(f"{entry.info.get('vocoder_parameters', 0):,}")]
+            [
+                Cell(entry.label),
+                Cell(f"{entry.info.get('parameters', 0):,}"),
+                Cell(f"{entry.info.get('vocoder_parameters', 0):,}"),
+            ]
             + [Cell(estimate_text(metrics.get(k))) for k in ("rtf_acoustic", "rtf_vocoder", "rtf_total")]
-            + [Cell(fmt(metrics.get("peak_memory_mb", {}).get("mean"))), Cell(kind), Cell(entry.info.get("device", "—"))]
+            + [
+                Cell(fmt(metrics.get("peak_memory_mb", {}).get("mean"))),
+                Cell(kind),
+                Cell(entry.info.get("device", "—")),
+            ]
         )
-    header = ["family", "parameters", "vocoder parameters", "RTF acoustic", "RTF vocoder", "RTF total", "peak memory (MiB)", "memory measured", "device"]
+    header = [
+        "family",
+        "parameters",
+        "vocoder parameters",
+        "RTF acoustic",
+        "RTF vocoder",
+        "RTF total",
+        "peak memory (MiB)",
+        "memory measured",
+        "device",
+    ]
     return Table(header, rows, "Speed (seconds of computation per second of audio) and memory of one synthesis.")
 
 
@@ -230,27 +274,41 @@ def training_table(entries: list[Entry]) -> Table:
                 Cell(terms or "—"),
             ]
         )
-    return Table(["run", "last step", "last train loss", "best val loss", "last val loss", "last val terms"], rows, "Training losses from each run's metrics.jsonl.")
+    return Table(
+        ["run", "last step", "last train loss", "best val loss", "last val loss", "last val terms"],
+        rows,
+        "Training losses from each run's metrics.jsonl.",
+    )
+
+
+def _entry_lines(entry: Entry) -> list[str]:
+    """What identifies one entry: run, checkpoint, config, seeds, corpus, vocoder, code and hardware."""
+    info = entry.info
+    lines = [
+        f"[{entry.label}] {entry.path.resolve()}",
+        f"  family {entry.family}; checkpoint {info.get('checkpoint', '—')} "
+        f"(step {info.get('checkpoint_step', '—')})",
+        f"  config hash {info.get('config_hash', '—')}; training seed {info.get('train_seed', '—')}; "
+        f"training corpus {info.get('training_corpus', '—')}",
+    ]
+    if entry.evaluated:
+        git, hw = info.get("git", {}), info.get("hardware", {})
+        dirty = " (uncommitted changes)" if git.get("dirty") else ""
+        lines += [
+            f"  evaluated on corpus {info['corpus']}, split {info['split']} ({info['utterances']} utterances), "
+            f"data {info['data_dir']}",
+            f"  evaluation seed {info['seed']}; vocoder {info['vocoder']}; options {info.get('options')}; "
+            f"length scale {info.get('length_scale')}",
+            f"  git {git.get('commit', 'unknown')}{dirty}; versions {info.get('versions', {})}",
+            f"  hardware: device {hw.get('device')}{' (' + hw['gpu'] + ')' if hw.get('gpu') else ''}, "
+            f"cpu {hw.get('cpu')} x{hw.get('cpu_count')}, "
+            f"torch {hw.get('torch')} ({hw.get('torch_threads')} threads), {hw.get('platform')}",
+        ]
+    return lines
 
 
 def reproducibility(entries: list[Entry]) -> Code:
-    lines = []
-    for entry in entries:
-        info = entry.info
-        git = info.get("git", {})
-        lines += [
-            f"[{entry.label}] {entry.path.resolve()}",
-            f"  family {entry.family}; checkpoint {info.get('checkpoint', '—')} (step {info.get('checkpoint_step', '—')})",
-            f"  config hash {info.get('config_hash', '—')}; training seed {info.get('train_seed', '—')}; training corpus {info.get('training_corpus', '—')}",
-        ]
-        if entry.evaluated:
-            hardware = info.get("hardware", {})
-            lines += [
-                f"  evaluated on corpus {info['corpus']}, split {info['split']} ({info['utterances']} utterances), data {info['data_dir']}",
-                f"  evaluation seed {info['seed']}; vocoder {info['vocoder']}; options {info.get('options')}; length scale {info.get('length_scale')}",
-                f"  git {git.get('commit', 'unknown')}{' (uncommitted changes)' if git.get('dirty') else ''}; versions {info.get('versions', {})}",
-                f"  hardware: {hardware.get('device')} {hardware.get('gpu', '')} cpu {hardware.get('cpu')} x{hardware.get('cpu_count')}, torch {hardware.get('torch')} ({hardware.get('torch_threads')} threads), {hardware.get('platform')}",
-            ]
+    lines = [line for entry in entries for line in _entry_lines(entry)]
     here = git_state(Path(__file__).parent)
     lines.append(
         f"report made {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC with tts_gen git {here['commit']}"
@@ -265,9 +323,16 @@ def build_document(entries: list[Entry], out_dir: Path, audio_sentences: int, ti
     evaluated = [e for e in entries if e.evaluated]
     if evaluated:
         document.add(Heading("Metrics"), metric_table(evaluated))
-        keys = [k for k in BAR_METRICS if any((e.condition("model") or {}).get("metrics", {}).get(k) for e in evaluated)]
+        keys = [
+            k for k in BAR_METRICS if any((e.condition("model") or {}).get("metrics", {}).get(k) for e in evaluated)
+        ]
         if keys:
-            document.add(Image(plots.metric_bars(evaluated, keys, out_dir / "metrics.png"), "Each family's mean with its 95% interval."))
+            document.add(
+                Image(
+                    plots.metric_bars(evaluated, keys, out_dir / "metrics.png"),
+                    "Each family's mean with its 95% interval.",
+                )
+            )
         significance = significance_table(evaluated)
         if significance is not None:
             document.add(Heading("Paired tests between families"), significance)
@@ -283,14 +348,22 @@ def build_document(entries: list[Entry], out_dir: Path, audio_sentences: int, ti
                 document.add(Heading("Mel spectrograms"), figure)
             document.add(Heading("Listen"), audio_table(evaluated, ids[:audio_sentences]))
     else:
-        document.add(Paragraph("No entry has been evaluated yet (run `tts-gen evaluate`): only training losses are reported."))
+        document.add(
+            Paragraph("No entry has been evaluated yet (run `tts-gen evaluate`): only training losses are reported.")
+        )
     if any(e.training for e in entries):
-        document.add(Heading("Training"), training_table(entries), Image(plots.loss_curves(entries, out_dir / "losses.png"), "Total loss against the step."))
+        document.add(
+            Heading("Training"),
+            training_table(entries),
+            Image(plots.loss_curves(entries, out_dir / "losses.png"), "Total loss against the step."),
+        )
     document.add(Heading("Reproducibility"), reproducibility(entries))
     return document
 
 
-def build_report(inputs: list[str | Path], out_dir: str | Path, audio_sentences: int = 3, title: str = "tts_gen report") -> ReportPaths:
+def build_report(
+    inputs: list[str | Path], out_dir: str | Path, audio_sentences: int = 3, title: str = "tts_gen report"
+) -> ReportPaths:
     """Writes ``report.md``, ``report.html`` and the PNG / WAV files they use into ``out_dir``."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

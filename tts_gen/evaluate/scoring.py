@@ -99,9 +99,13 @@ class Scorer:
             metrics.update(self.diversity(row))
         if "asr" not in skip:
             scores = self.recognizer.score(wav, self.sample_rate, row["text"])
-            metrics.update({("asr_hypothesis" if k == "hypothesis" else k): v for k, v in dataclasses.asdict(scores).items()})
+            metrics.update(
+                {("asr_hypothesis" if k == "hypothesis" else k): v for k, v in dataclasses.asdict(scores).items()}
+            )
         if "dnsmos" not in skip:
-            metrics.update({f"dnsmos_{k}": v for k, v in dataclasses.asdict(self.dnsmos.score(wav, self.sample_rate)).items()})
+            metrics.update(
+                {f"dnsmos_{k}": v for k, v in dataclasses.asdict(self.dnsmos.score(wav, self.sample_rate)).items()}
+            )
         if row["set"] == "robustness":
             check = duration_check(row["durations"], self.evaluator.frame_seconds, self.evaluator.reference_rate)
             metrics.update(

@@ -19,6 +19,7 @@ def condition_order(conditions: set[str]) -> list[str]:
 
 def robustness_totals(rows: list[dict]) -> dict[str, Any]:
     """Counts over the robustness sentences: words, inserted and deleted words, duration outliers."""
+
     def total(key: str) -> int:
         return int(sum(row.get(key) or 0 for row in rows))
 
@@ -82,7 +83,10 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
     from tts_gen.evaluate.metrics import metric
 
     info = summary["eval"]
-    lines = [f"{info['family']} on {info['corpus']} ({info['split']}, {info['utterances']} utterances), vocoder {info['vocoder']}"]
+    lines = [
+        f"{info['family']} on {info['corpus']} ({info['split']}, {info['utterances']} utterances), "
+        f"vocoder {info['vocoder']}"
+    ]
     for name, condition in summary["conditions"].items():
         values = [
             f"{metric(key).label} {condition['metrics'][key]['mean']:.3g}"
@@ -94,7 +98,8 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
     if totals["sentences"]:
         lines.append(
             f"  robustness: {totals['word_insertions']} inserted and {totals['word_deletions']} deleted words of "
-            f"{totals['reference_words']}, {totals['duration_outliers']} duration outliers in {totals['sentences']} sentences"
+            f"{totals['reference_words']}, {totals['duration_outliers']} duration outliers in "
+            f"{totals['sentences']} sentences"
         )
     lines += [f"  note: {note}" for note in summary["notes"]]
     if not summary["complete"]:

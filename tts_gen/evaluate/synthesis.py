@@ -148,13 +148,24 @@ class Evaluator:
             conditions += [(condition_name(name, value), {name: value}) for value in values]
         if "copy-synthesis" not in self.config.skip:
             conditions.insert(0, ("copy-synthesis", {}))
-        jobs = [Job(c, "test", utt.id, utt.text, tokens, options, i) for c, options in conditions for i, utt, tokens in test]
+        jobs = [
+            Job(c, "test", utt.id, utt.text, tokens, options, i) for c, options in conditions for i, utt, tokens in test
+        ]
         if "robustness" not in self.config.skip:
             sentences = robustness_sentences()
             if self.config.robustness_max >= 0:
                 sentences = sentences[: self.config.robustness_max]
             for number, sentence in enumerate(sentences, start=1):
-                jobs.append(Job("robustness", "robustness", f"robust-{number:02d}", sentence, self.tokenizer.encode(sentence), {}))
+                jobs.append(
+                    Job(
+                        "robustness",
+                        "robustness",
+                        f"robust-{number:02d}",
+                        sentence,
+                        self.tokenizer.encode(sentence),
+                        {},
+                    )
+                )
         return jobs
 
     def done(self, job: Job) -> bool:
@@ -254,7 +265,9 @@ class Evaluator:
         torch.manual_seed(seed)
         synthesis = self.model.teacher_forced(batch, options)
         frames = int(synthesis.lengths[0])
-        result: dict[str, Any] = {"mel_l1": mel_l1(synthesis.mel[0, :, :frames].float().cpu(), batch.y[0, :, :frames].cpu())}
+        result: dict[str, Any] = {
+            "mel_l1": mel_l1(synthesis.mel[0, :, :frames].float().cpu(), batch.y[0, :, :frames].cpu())
+        }
         reference_mel = self.out / f"mels/reference/{job.id}.npy"
         if not reference_mel.is_file():
             save_array(reference_mel, batch.y[0, :, : int(batch.y_lengths[0])].cpu().numpy())
