@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from tts_gen.models.decoders.ar import ARDecoder, ARDecoderConfig
 from tts_gen.models.decoders.diffusion import DiffusionDecoder, DiffusionDecoderConfig
 from tts_gen.models.decoders.flow import FlowDecoder, FlowDecoderConfig
 from tts_gen.models.decoders.flow_matching import FlowMatchingDecoder, FlowMatchingDecoderConfig
@@ -21,6 +22,7 @@ class DecoderEntry(NamedTuple):
 
 
 DECODERS: dict[str, DecoderEntry] = {
+    "ar": DecoderEntry(ARDecoderConfig, ARDecoder),
     "diffusion": DecoderEntry(DiffusionDecoderConfig, DiffusionDecoder),
     "flow": DecoderEntry(FlowDecoderConfig, FlowDecoder),
     "flow_matching": DecoderEntry(FlowMatchingDecoderConfig, FlowMatchingDecoder),
