@@ -33,27 +33,25 @@ def small_batch(lengths=(37, 23), seed=1):
     return cond, mask
 
 
-class GaussianNoiseOracle(nn.Module):
+class GaussianNoiseOracle:
     """The exact noise predictor E[eps | X_t] when X_0 - mu ~ N(mean, std^2) independently per bin."""
 
     def __init__(self, decoder: DiffusionDecoder, mean: float, std: float):
-        super().__init__()
-        self.decoder, self.mean, self.std = [decoder], mean, std
+        self.decoder, self.mean, self.std = decoder, mean, std
 
-    def forward(self, x, mask, cond, t):
-        alpha, sigma = (v.to(x.dtype).view(-1, 1, 1) for v in self.decoder[0].alpha_sigma(t.double()))
+    def __call__(self, x, mask, cond, t):
+        alpha, sigma = (v.to(x.dtype).view(-1, 1, 1) for v in self.decoder.alpha_sigma(t.double()))
         variance = alpha**2 * self.std**2 + sigma**2
         return sigma * (x - cond - alpha * self.mean) / variance * mask
 
 
-class ScaledModule(nn.Module):
-    """``factor`` times the output of ``inner``."""
+class Scaled:
+    """``factor`` times the output of the predictor ``inner``."""
 
-    def __init__(self, inner: nn.Module, factor: float):
-        super().__init__()
+    def __init__(self, inner, factor: float):
         self.inner, self.factor = inner, factor
 
-    def forward(self, *args):
+    def __call__(self, *args):
         return self.factor * self.inner(*args)
 
 
@@ -113,7 +111,8 @@ def test_perfect_noise_predictor_gives_the_minimum_loss():
     decoder = demo_decoder()
     cond, mask = small_batch()
     torch.manual_seed(0)
-    decoder.network = GaussianNoiseOracle(decoder, mean=0.0, std=0.0)  # target == cond: eps is known exactly
+    # target == cond: the noise is known exactly from X_t.
+    decoder.predict_noise = GaussianNoiseOracle(decoder, mean=0.0, std=0.0)
     assert float(decoder.loss(cond, mask, cond).terms["diffusion/score"]) < 1e-10
     # For Gaussian data the exact E[eps | X_t] beats any rescaling of it.
     decoder.config.segment_frames = 0
@@ -121,17 +120,27 @@ def test_perfect_noise_predictor_gives_the_minimum_loss():
     cond, mask, target = (v.repeat(64, 1, 1) for v in (cond, mask, target))
     losses = {}
     for factor in (0.8, 1.0, 1.2):
-        decoder.network = ScaledModule(GaussianNoiseOracle(decoder, mean=0.3, std=0.5), factor)
+        decoder.predict_noise = Scaled(GaussianNoiseOracle(decoder, mean=0.3, std=0.5), factor)
         torch.manual_seed(0)
         losses[factor] = float(decoder.loss(cond, mask, target).terms["diffusion/score"])
     assert losses[1.0] < losses[0.8] and losses[1.0] < losses[1.2], losses
 
 
 
+def test_untrained_network_gives_the_exact_noise_for_a_gaussian_residual():
+    config = load_experiment(ROOT / "egs" / "demo" / "diffusion.yaml").model.decoder
+    decoder = build_decoder(config, N_MELS)  # the network's output layer starts at zero
+    cond, mask = small_batch()
+    x = cond + torch.randn(cond.shape, generator=torch.Generator().manual_seed(5)) * mask
+    t = torch.tensor([0.2, 0.9])
+    oracle = GaussianNoiseOracle(decoder, mean=0.0, std=config.residual_std)
+    assert torch.allclose(decoder.predict_noise(x, mask, cond, t), oracle(x, mask, cond, t), atol=1e-6)
+
+
 def test_ode_sampler_converges_to_the_exact_flow_as_steps_grow():
     decoder = demo_decoder()
     mean, std = 0.4, 0.3
-    decoder.network = GaussianNoiseOracle(decoder, mean, std)
+    decoder.predict_noise = GaussianNoiseOracle(decoder, mean, std)
     cond, mask = (v.double() for v in small_batch())
     y1 = torch.randn(cond.shape, generator=torch.Generator().manual_seed(3)).double() * mask
     exact = exact_ode_solution(decoder, y1, mean, std, decoder.config.t_min) * mask
@@ -189,8 +198,8 @@ def test_network_output_does_not_depend_on_padding():
     assert batched[1, :, 21:].abs().max() == 0
 
 
-def train_and_synthesize(family: str, data_dir, tmp_path, capsys, options: list[str]) -> None:
-    """Trains ``egs/demo/<family>.yaml`` two steps, then `tts-gen synth` with the given options."""
+def train_and_synthesize(family: str, data_dir, tmp_path, capsys, options: list[str]):
+    """Trains ``egs/demo/<family>.yaml`` two steps, runs `tts-gen synth` with the given options; returns the run."""
     run = tmp_path / "run"
     status = main([
         "train", str(ROOT / "egs" / "demo" / f"{family}.yaml"), "--data", str(data_dir), "--out", str(run),
@@ -199,14 +208,21 @@ def train_and_synthesize(family: str, data_dir, tmp_path, capsys, options: list[
     ])
     assert status == 0
     wav = tmp_path / "out.wav"
-    assert main(["synth", "--checkpoint", str(run), "--text", "Printing, in the only sense.", "--out", str(wav), *options]) == 0
+    text = "Printing, in the only sense."
+    assert main(["synth", "--checkpoint", str(run), "--text", text, "--out", str(wav), *options]) == 0
     assert wav.is_file() and wav.stat().st_size > 1000
     capsys.readouterr()
+    return run
+
+
+def synth_error(run, tmp_path, capsys, options: list[str]) -> tuple[int, str]:
+    """Exit status and standard error of `tts-gen synth` with the given options."""
+    status = main(["synth", "--checkpoint", str(run), "--text", "Hello.", "--out", str(tmp_path / "x.wav"), *options])
+    return status, capsys.readouterr().err.strip()
 
 
 def test_synth_command_with_steps_and_temperature(prepared_mini, tmp_path, capsys):
-    train_and_synthesize("diffusion", prepared_mini, tmp_path, capsys, ["--steps", "3", "--temperature", "0.5"])
-    status = main(["synth", "--checkpoint", str(tmp_path / "run"), "--text", "Hello.", "--out", str(tmp_path / "x.wav"), "--steps", "0"])
-    error = capsys.readouterr().err.strip()
+    run = train_and_synthesize("diffusion", prepared_mini, tmp_path, capsys, ["--steps", "3", "--temperature", "0.5"])
+    status, error = synth_error(run, tmp_path, capsys, ["--steps", "0"])
     assert status != 0 and len(error.splitlines()) == 1
     assert "steps >= 1" in error

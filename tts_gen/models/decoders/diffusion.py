@@ -14,19 +14,23 @@ families then share their starting distribution and differ only in how they cros
 
 Training: the network predicts the noise eps from (X_t, mu, t); the loss ``diffusion/score`` is
 mean ||eps_hat - eps||^2 over valid mel bins, which is Grad-TTS's weighted denoising score matching loss with
-lambda_t = sigma_t^2 (the score is -eps_hat / sigma_t). Optionally (``segment_frames``) the loss is taken on
-one random window per utterance, cut identically from the condition, the mask and the target, as Grad-TTS
-does with 2-second segments.
+lambda_t = sigma_t^2 (the score is -eps_hat / sigma_t). The network adds a correction to the exact noise
+estimate for a Gaussian residual (see :meth:`DiffusionDecoder.predict_noise`). Optionally (``segment_frames``)
+the loss is taken on one random window per utterance, cut identically from the condition, the mask and the
+target, as Grad-TTS does with 2-second segments.
 
 Sampling (``DiffusionOptions``): the terminal noise is drawn as mu + temperature * N(0, I), then
 
-* ``sampler="ode"`` (default): the probability-flow ODE, solved by the second-order multistep DPM-Solver++(2M)
-  (Lu et al., 2022) in its data-prediction form, one network evaluation per step, on steps spaced uniformly in
-  log-SNR, so 4-10 steps already give usable mels;
+* ``sampler="ode"`` (default): the probability-flow ODE, solved by the second-order multistep DPM-Solver-2M
+  (Lu et al., 2022) in its noise-prediction form, one network evaluation per step, on steps spaced uniformly in
+  log-SNR, so 4-10 steps already give usable mels. (The data-prediction form, DPM-Solver++, extrapolates
+  estimates of X_0, and those made near t = 1 carry the noise estimate's error times 1 / alpha_1 = 150: at 4-6
+  steps it strayed several times further from the converged sample than the noise-prediction form.)
 * ``sampler="sde"``: Grad-TTS's stochastic reverse SDE with Euler-Maruyama steps uniform in t.
 
 Changes for tts_gen: the network is the 1-D U-Net shared with flow matching (``tts_gen.models.layers.unet``)
-instead of Grad-TTS's 2-D U-Net, much faster on a CPU; it predicts the noise rather than the score; and
+instead of Grad-TTS's 2-D U-Net, much faster on a CPU; it predicts the noise rather than the score, as a
+correction to the exact noise for a Gaussian residual (EDM's skip preconditioning); the ODE sampler is new; and
 ``temperature`` multiplies the noise's standard deviation as in every tts_gen family (Grad-TTS divides by its
 temperature: Grad-TTS's 1.5 is 0.667 here).
 """
@@ -53,6 +57,8 @@ class DiffusionDecoderConfig(DecoderConfig):
         network: the denoising U-Net.
         beta_min, beta_max: beta(t) rises linearly from ``beta_min`` at t = 0 to ``beta_max`` at t = 1.
         t_min: training draws t uniformly in [t_min, 1]; the ODE sampler stops at t_min.
+        residual_std: the network's output is added to the exact noise estimate for a residual target - cond
+            distributed N(0, residual_std^2) per bin (normalized mel units), so it only learns the correction.
         segment_frames: the loss is computed on one random window of this many frames per utterance (Grad-TTS's
             ``out_size``, 172 frames = 2 s); 0 = on whole utterances.
     """
@@ -62,6 +68,7 @@ class DiffusionDecoderConfig(DecoderConfig):
     beta_min: float = 0.05
     beta_max: float = 20.0
     t_min: float = 1e-3
+    residual_std: float = 0.5
     segment_frames: int = 172
 
     def __post_init__(self) -> None:
@@ -71,6 +78,8 @@ class DiffusionDecoderConfig(DecoderConfig):
             raise ValueError(f"t_min must be in (0, 1), got {self.t_min}")
         if self.segment_frames < 0:
             raise ValueError(f"segment_frames must be >= 0 (0 = whole utterances), got {self.segment_frames}")
+        if self.residual_std <= 0:
+            raise ValueError(f"residual_std must be positive, got {self.residual_std}")
 
 
 @dataclass
@@ -80,7 +89,7 @@ class DiffusionOptions:
     Attributes:
         steps: reverse steps (network evaluations).
         temperature: standard deviation of the terminal noise around the condition (Grad-TTS: 1 / 1.5).
-        sampler: ``ode`` (probability-flow ODE, DPM-Solver++(2M)) or ``sde`` (Grad-TTS's reverse SDE).
+        sampler: ``ode`` (probability-flow ODE, DPM-Solver-2M) or ``sde`` (Grad-TTS's reverse SDE).
     """
 
     steps: int = 10
@@ -152,6 +161,17 @@ class DiffusionDecoder(Decoder):
         times[0], times[-1] = 1.0, self.config.t_min
         return times.to(device)
 
+    def predict_noise(self, x: torch.Tensor, mask: torch.Tensor, cond: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """eps_hat (B, n_mels, T) from X_t, mu (B, n_mels, T), mask (B, 1, T) and t (B,).
+
+        The exact E[eps | X_t] for a residual X_0 - mu ~ N(0, r^2) is sigma_t (X_t - mu) / (alpha_t^2 r^2 +
+        sigma_t^2); the network adds its correction to it (EDM's skip preconditioning, Karras et al., 2022), so
+        at high noise, where eps is almost X_t - mu, it has nothing to learn.
+        """
+        alpha, sigma = (v.to(x.dtype).view(-1, 1, 1) for v in self.alpha_sigma(t.double()))
+        skip = sigma / (alpha**2 * self.config.residual_std**2 + sigma**2)
+        return (skip * (x - cond) + self.network(x, mask, cond, t)) * mask
+
     # ------------------------------------------------------------------------------------------ training
 
     def loss(self, cond: torch.Tensor, mask: torch.Tensor, target: torch.Tensor) -> DecoderOutput:
@@ -160,35 +180,33 @@ class DiffusionDecoder(Decoder):
         alpha, sigma = (v.view(-1, 1, 1) for v in self.alpha_sigma(t))
         noise = torch.randn_like(target) * mask
         x_t = cond + alpha * (target - cond) + sigma * noise
-        predicted = self.network(x_t * mask, mask, cond, t)
+        predicted = self.predict_noise(x_t * mask, mask, cond, t)
         score = (((predicted - noise) * mask) ** 2).sum() / (mask.sum() * self.n_mels)
         return DecoderOutput(terms={"diffusion/score": score})
 
     # ------------------------------------------------------------------------------------------ sampling
 
-    def denoised(self, x: torch.Tensor, mask: torch.Tensor, cond: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        """The network's estimate of the clean mel X_0 from X_t: mu + (X_t - mu - sigma_t eps_hat) / alpha_t."""
-        alpha, sigma = self.alpha_sigma(t)
-        times = t.to(x.dtype).expand(x.shape[0])
-        eps = self.network(x, mask, cond, times)
-        return (cond + (x - cond - float(sigma) * eps) / float(alpha)) * mask
-
     def sample_ode(self, x: torch.Tensor, mask: torch.Tensor, cond: torch.Tensor, steps: int) -> torch.Tensor:
-        """DPM-Solver++(2M) on the probability-flow ODE, from t = 1 to t_min; x (B, n_mels, T) at t = 1."""
+        """Multistep DPM-Solver-2M on the probability-flow ODE, from t = 1 to t_min; x (B, n_mels, T) at t = 1.
+
+        With Y = X - mu and h = lambda_s - lambda_t, a step from t to s is
+        Y_s = (alpha_s / alpha_t) Y_t - sigma_s (e^h - 1) e, where e is the noise estimate at t (first step) or
+        its linear extrapolation from the two last estimates (second order).
+        """
         times = self.ode_times(steps, x.device)
-        previous_denoised, previous_h = None, None
+        previous_eps, previous_h = None, None
         for i in range(steps):
             t, s = times[i], times[i + 1]
-            denoised = self.denoised(x, mask, cond, t)
-            (alpha_s, sigma_s), (_, sigma_t) = self.alpha_sigma(s), self.alpha_sigma(t)
+            eps = self.predict_noise(x, mask, cond, t.to(x.dtype).expand(x.shape[0]))
+            (alpha_s, sigma_s), (alpha_t, _) = self.alpha_sigma(s), self.alpha_sigma(t)
             h = float(self.log_snr(s) - self.log_snr(t))
-            estimate = denoised
-            if previous_denoised is not None:  # second order after the first step
+            estimate = eps
+            if previous_eps is not None:
                 r = previous_h / h
-                estimate = (1 + 0.5 / r) * denoised - (0.5 / r) * previous_denoised
-            y = float(sigma_s / sigma_t) * (x - cond) - float(alpha_s) * math.expm1(-h) * (estimate - cond)
+                estimate = (1 + 0.5 / r) * eps - (0.5 / r) * previous_eps
+            y = float(alpha_s / alpha_t) * (x - cond) - float(sigma_s) * math.expm1(h) * estimate
             x = (cond + y) * mask
-            previous_denoised, previous_h = denoised, h
+            previous_eps, previous_h = eps, h
         return x
 
     def sample_sde(self, x: torch.Tensor, mask: torch.Tensor, cond: torch.Tensor, steps: int) -> torch.Tensor:
@@ -199,7 +217,7 @@ class DiffusionDecoder(Decoder):
             t = torch.tensor(1.0 - (i + 0.5) * h, dtype=torch.float64, device=x.device)
             beta = self.config.beta_min + (self.config.beta_max - self.config.beta_min) * float(t)
             _, sigma = self.alpha_sigma(t)
-            eps = self.network(x, mask, cond, t.to(x.dtype).expand(x.shape[0]))
+            eps = self.predict_noise(x, mask, cond, t.to(x.dtype).expand(x.shape[0]))
             score = -eps / float(sigma)
             drift = 0.5 * (x - cond) + score  # reverse-time drift divided by beta
             x = (x + beta * h * drift + math.sqrt(beta * h) * torch.randn_like(x)) * mask

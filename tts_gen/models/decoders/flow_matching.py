@@ -36,6 +36,8 @@ class FlowMatchingDecoderConfig(DecoderConfig):
     Attributes:
         network: the U-Net that predicts the velocity.
         sigma_min: standard deviation left around the data at t = 1.
+        residual_std: the network's output is added to the exact velocity for a residual target - cond
+            distributed N(0, residual_std^2) per bin (normalized mel units), so it only learns the correction.
         segment_frames: the loss is computed on one random window of this many frames per utterance; 0 = on
             whole utterances.
     """
@@ -43,6 +45,7 @@ class FlowMatchingDecoderConfig(DecoderConfig):
     family: str = "flow_matching"
     network: UNet1DConfig = field(default_factory=UNet1DConfig)
     sigma_min: float = 1e-4
+    residual_std: float = 0.5
     segment_frames: int = 0
 
     def __post_init__(self) -> None:
@@ -50,6 +53,8 @@ class FlowMatchingDecoderConfig(DecoderConfig):
             raise ValueError(f"sigma_min must be in [0, 1), got {self.sigma_min}")
         if self.segment_frames < 0:
             raise ValueError(f"segment_frames must be >= 0 (0 = whole utterances), got {self.segment_frames}")
+        if self.residual_std <= 0:
+            raise ValueError(f"residual_std must be positive, got {self.residual_std}")
 
 
 @dataclass
@@ -76,6 +81,21 @@ class FlowMatchingDecoder(Decoder):
         super().__init__(config, n_mels)
         self.network = UNet1D(config.network, n_mels)
 
+    def predict_velocity(
+        self, x: torch.Tensor, mask: torch.Tensor, cond: torch.Tensor, t: torch.Tensor
+    ) -> torch.Tensor:
+        """v_hat (B, n_mels, T) from X_t, mu (B, n_mels, T), mask (B, 1, T) and t (B,).
+
+        For a residual Y_1 ~ N(0, r^2) the exact velocity is E[u | Y_t] = (t r^2 - c a) / (a^2 + t^2 r^2) Y_t
+        with a = 1 - c t, c = 1 - sigma_min; the network adds its correction to it (EDM's skip preconditioning,
+        Karras et al., 2022), so near t = 0, where u is almost -(X_t - mu), it has nothing to learn.
+        """
+        t_ = t.view(-1, 1, 1)
+        c, r2 = 1.0 - self.config.sigma_min, self.config.residual_std**2
+        a = 1.0 - c * t_
+        skip = (t_ * r2 - c * a) / (a**2 + t_**2 * r2)
+        return (skip * (x - cond) + self.network(x, mask, cond, t)) * mask
+
     def loss(self, cond: torch.Tensor, mask: torch.Tensor, target: torch.Tensor) -> DecoderOutput:
         cond, mask, target = cut_segments(cond, mask, target, self.config.segment_frames)
         t = torch.rand(cond.shape[0], device=cond.device)
@@ -84,7 +104,7 @@ class FlowMatchingDecoder(Decoder):
         residual = (target - cond) * mask
         x_t = cond + shrink * noise + t.view(-1, 1, 1) * residual
         velocity = residual - (1.0 - self.config.sigma_min) * noise
-        predicted = self.network(x_t * mask, mask, cond, t)
+        predicted = self.predict_velocity(x_t * mask, mask, cond, t)
         error = (((predicted - velocity) * mask) ** 2).sum() / (mask.sum() * self.n_mels)
         return DecoderOutput(terms={"flow_matching/velocity": error})
 
@@ -93,5 +113,5 @@ class FlowMatchingDecoder(Decoder):
         h = 1.0 / options.steps
         for i in range(options.steps):
             t = torch.full((x.shape[0],), i * h, dtype=x.dtype, device=x.device)
-            x = (x + h * self.network(x, mask, cond, t)) * mask
+            x = (x + h * self.predict_velocity(x, mask, cond, t)) * mask
         return x
