@@ -3,7 +3,9 @@
 MAS (Glow-TTS, Kim et al., 2020) finds the monotonic, surjective alignment between text tokens and mel
 frames that maximizes the log-likelihood of the target mel under the prior ``N(mu_x, I)`` of each token, as
 Grad-TTS and Matcha-TTS do. The dynamic program runs in a numba-compiled loop (JIT, no build step) over each
-utterance, in parallel over the batch; tensors on a GPU are copied to the CPU for it.
+utterance; tensors on a GPU are copied to the CPU for it. The loop is serial on purpose: numba's parallel
+(OpenMP) layer resets the thread count of torch's OpenMP pool, which breaks ``torch.set_num_threads`` and
+run-to-run determinism, while the serial loop already takes ~15 ms for 16 x 200 tokens x 1,000 frames.
 """
 
 from __future__ import annotations
@@ -39,9 +41,9 @@ def _maximum_path_one(value: np.ndarray, path: np.ndarray, t_x: int, t_y: int) -
             index -= 1
 
 
-@numba.njit(parallel=True, cache=False)
+@numba.njit(cache=False, nogil=True)
 def _maximum_path_batch(value: np.ndarray, path: np.ndarray, t_xs: np.ndarray, t_ys: np.ndarray) -> None:
-    for b in numba.prange(value.shape[0]):
+    for b in range(value.shape[0]):
         _maximum_path_one(value[b], path[b], t_xs[b], t_ys[b])
 
 

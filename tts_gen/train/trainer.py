@@ -266,10 +266,15 @@ class Trainer:
             )
 
     def grad_norms_by_module(self) -> dict[str, float]:
-        """Gradient norm of each top-level submodule (after the last backward)."""
+        """Gradient norm of each top-level submodule's generator parameters (after the last backward)."""
+        generator_ids = {id(p) for p in self.generator_params}
         norms = {}
         for name, module in self.model.named_children():
-            grads = [p.grad.detach().float().norm() for p in module.parameters() if p.grad is not None]
+            grads = [
+                p.grad.detach().float().norm()
+                for p in module.parameters()
+                if p.grad is not None and id(p) in generator_ids
+            ]
             if grads:
                 norms[f"grad_norm/{name}"] = float(torch.stack(grads).norm())
         return norms
