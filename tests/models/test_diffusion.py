@@ -11,7 +11,7 @@ from torch import nn
 from tests.conftest import ROOT
 from tts_gen.cli import main
 from tts_gen.experiment import load_experiment
-from tts_gen.models.decoders.diffusion import DiffusionDecoder, cut_segments
+from tts_gen.models.decoders.diffusion import DiffusionDecoder, cut_segments, stratified_times
 from tts_gen.models.layers.masks import sequence_mask
 from tts_gen.models.layers.unet import UNet1D
 from tts_gen.registry import build_decoder
@@ -80,6 +80,14 @@ def test_schedule_matches_grad_tts():
     assert times[0] == 1 and times[-1] == decoder.config.t_min and bool((times.diff() < 0).all())
     steps = decoder.log_snr(times).diff()
     assert torch.allclose(steps, steps[0].expand_as(steps)), "ODE steps must be uniform in log-SNR"
+
+
+def test_training_times_are_stratified():
+    torch.manual_seed(0)
+    for batch in (1, 2, 7):
+        times = stratified_times(batch, torch.device("cpu"))
+        assert bool(((times >= 0) & (times < 1)).all())
+        assert torch.equal((times * batch).floor().sort().values, torch.arange(batch).float())
 
 
 def test_segments_are_cut_identically_from_cond_mask_and_target():

@@ -14,10 +14,10 @@ families then share their starting distribution and differ only in how they cros
 
 Training: the network predicts the noise eps from (X_t, mu, t); the loss ``diffusion/score`` is
 mean ||eps_hat - eps||^2 over valid mel bins, which is Grad-TTS's weighted denoising score matching loss with
-lambda_t = sigma_t^2 (the score is -eps_hat / sigma_t). The network adds a correction to the exact noise
-estimate for a Gaussian residual (see :meth:`DiffusionDecoder.predict_noise`). Optionally (``segment_frames``)
-the loss is taken on one random window per utterance, cut identically from the condition, the mask and the
-target, as Grad-TTS does with 2-second segments.
+lambda_t = sigma_t^2 (the score is -eps_hat / sigma_t); the times of a batch are stratified. The network adds a
+correction to the exact noise estimate for a Gaussian residual (see :meth:`DiffusionDecoder.predict_noise`).
+Optionally (``segment_frames``) the loss is taken on one random window per utterance, cut identically from the
+condition, the mask and the target, as Grad-TTS does with 2-second segments.
 
 Sampling (``DiffusionOptions``): the terminal noise is drawn as mu + temperature * N(0, I), then
 
@@ -122,6 +122,14 @@ def cut_segments(
     return windows[:, :n_mels], windows[:, 2 * n_mels :], windows[:, n_mels : 2 * n_mels]
 
 
+def stratified_times(batch: int, device: torch.device) -> torch.Tensor:
+    """(B,) times in [0, 1): t_i = (u + i / B) mod 1 with one u ~ U(0, 1), so each t_i is uniform and the batch
+    has one time in each interval [k / B, (k + 1) / B) (Kingma et al., 2021). The loss of a batch then varies far
+    less than with independent times. Uses the torch RNG."""
+    offset = torch.rand(1, device=device)
+    return torch.remainder(offset + torch.arange(batch, device=device) / batch, 1.0)
+
+
 class DiffusionDecoder(Decoder):
     """Grad-TTS decoder: noise prediction with the mu-centred VP SDE. Loss term: ``diffusion/score``."""
 
@@ -176,7 +184,7 @@ class DiffusionDecoder(Decoder):
 
     def loss(self, cond: torch.Tensor, mask: torch.Tensor, target: torch.Tensor) -> DecoderOutput:
         cond, mask, target = cut_segments(cond, mask, target, self.config.segment_frames)
-        t = self.config.t_min + (1.0 - self.config.t_min) * torch.rand(cond.shape[0], device=cond.device)
+        t = self.config.t_min + (1.0 - self.config.t_min) * stratified_times(cond.shape[0], cond.device)
         alpha, sigma = (v.view(-1, 1, 1) for v in self.alpha_sigma(t))
         noise = torch.randn_like(target) * mask
         x_t = cond + alpha * (target - cond) + sigma * noise

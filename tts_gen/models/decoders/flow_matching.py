@@ -6,15 +6,16 @@ With Y = X - mu (mu = ``cond``), the path from noise Y_0 = z ~ N(0, I) to the da
     Y_t = (1 - (1 - sigma_min) t) z + t Y_1,      target velocity  u = Y_1 - (1 - sigma_min) z,
 
 and the network v(X_t, mu, t) is trained by the loss ``flow_matching/velocity`` = mean ||v - u||^2 over valid
-mel bins (t ~ U(0, 1)). Sampling integrates dX/dt = v from X_0 = mu + temperature * z to t = 1 with ``steps``
-Euler steps (one network evaluation each).
+mel bins (t ~ U(0, 1), stratified across the batch). Sampling integrates dX/dt = v from X_0 = mu + temperature * z
+to t = 1 with ``steps`` Euler steps (one network evaluation each).
 
 Change for tts_gen (and from Matcha-TTS, whose noise is N(0, I)): the noise is centred on the encoder's prior,
 X_0 ~ N(mu, I), so the path only has to carry the residual between the prior and the mel. It is shorter and
 straighter than a path from pure noise, which suits few Euler steps, and every noise-driven family of tts_gen
 (flow, diffusion, flow matching) then starts from the same distribution. The network is the 1-D U-Net
 shared with the diffusion decoder (``tts_gen.models.layers.unet``) instead of Matcha-TTS's U-Net with
-Transformer blocks at every level. Like the diffusion decoder, the loss may be taken on one random window per
+Transformer blocks at every level, and its output is a correction to the exact velocity for a Gaussian residual
+(see :meth:`FlowMatchingDecoder.predict_velocity`). Like the diffusion decoder, the loss may be taken on one random window per
 utterance (``segment_frames``), as Matcha-TTS's optional ``out_size``.
 """
 
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 import torch
 
 from tts_gen.models.decoders.base import Decoder, DecoderConfig, DecoderOutput
-from tts_gen.models.decoders.diffusion import cut_segments
+from tts_gen.models.decoders.diffusion import cut_segments, stratified_times
 from tts_gen.models.layers.unet import UNet1D, UNet1DConfig
 
 
@@ -98,7 +99,7 @@ class FlowMatchingDecoder(Decoder):
 
     def loss(self, cond: torch.Tensor, mask: torch.Tensor, target: torch.Tensor) -> DecoderOutput:
         cond, mask, target = cut_segments(cond, mask, target, self.config.segment_frames)
-        t = torch.rand(cond.shape[0], device=cond.device)
+        t = stratified_times(cond.shape[0], cond.device)
         shrink = 1.0 - (1.0 - self.config.sigma_min) * t.view(-1, 1, 1)
         noise = torch.randn_like(target) * mask
         residual = (target - cond) * mask
