@@ -91,15 +91,15 @@ def test_receptive_field_bounds_the_influence_of_a_frame():
     assert int(touched.max()) - int(touched.min()) >= reach  # the bound is not loose by more than half
 
 
-@pytest.mark.parametrize("chunk_frames", [1, 9, 100])
+@pytest.mark.parametrize("chunk_frames", [1, 8, 100])
 def test_chunked_vocoding_equals_one_pass(chunk_frames):
     generator = small_generator().for_inference()
-    mel = torch.randn(2, 80, 47)
+    mel = torch.randn(2, 80, 33)
     with torch.no_grad():
         whole = generator(mel)
         pieces = list(generator.chunks(mel, chunk_frames))
         chunked = generator.vocode_chunked(mel, chunk_frames)
-    assert len(pieces) == -(-47 // chunk_frames)
+    assert len(pieces) == -(-33 // chunk_frames)
     assert chunked.shape == whole.shape
     assert float((chunked - whole).abs().max()) < 1e-4
 

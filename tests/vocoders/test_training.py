@@ -48,7 +48,7 @@ def test_segments_cut_mel_and_audio_at_the_same_place(prepared_mini):
 
 
 def test_training_steps_are_finite_and_copy_synthesis_improves(prepared_mini, tmp_path):
-    steps = 20
+    steps = 12
     config = load_vocoder_experiment(DEMO, [*TINY, f"train.max_steps={steps}", "train.val_every=1000",
                                             "train.checkpoint_every=1000", "train.learning_rate=2.0e-3"])
     clips = shortest_clips(prepared_mini, config)
