@@ -118,7 +118,8 @@ def test_temperature_scales_the_distance_from_the_prior_mean():
         distances = []
         for temperature in (0.3, 1.0):
             torch.manual_seed(7)
-            distances.append(float((decoder.generate(cond, mask, decoder.options(temperature=temperature)) - at_mean).norm()))
+            sample = decoder.generate(cond, mask, decoder.options(temperature=temperature))
+            distances.append(float((sample - at_mean).norm()))
     assert 0 < distances[0] < 0.6 * distances[1]
 
 
@@ -170,6 +171,7 @@ def test_synth_command_with_temperature(prepared_mini, tmp_path, capsys):
     capsys.readouterr()
     for options, message in ((["--steps", "4"], "the vae decoder has no option steps"),
                              (["--temperature", "-1"], "temperature must be >= 0")):
-        status = main(["synth", "--checkpoint", str(run), "--text", "Hello.", "--out", str(tmp_path / "x.wav"), *options])
+        status = main(["synth", "--checkpoint", str(run), "--text", "Hello.", "--out", str(tmp_path / "x.wav"),
+                       *options])
         error = capsys.readouterr().err.strip()
         assert status != 0 and len(error.splitlines()) == 1 and message in error, error

@@ -9,15 +9,15 @@ Three channels-first WaveNet networks, each conditioned on the frame-level ``con
 
 The latent z is frame-level, (B, z_channels, T), so the family has no length constraint (``frame_multiple`` 1).
 Training minimizes the negative ELBO: ``vae/recon`` is the Gaussian negative log-likelihood of the mel and
-``vae/kl`` the analytic KL(q || p); both are in nats per mel bin, so their sum is an upper bound of the
-negative log-likelihood in the same unit as ``flow/nll``. A KL annealing ramp comes from the trainer
-(``train.loss_warmup: {"vae/kl": N}``) and ``free_bits`` optionally floors the KL of each latent channel
-(Kingma et al., 2016). Sampling draws ``z = m_p + temperature * s_p * eps`` from the prior and returns the
+``vae/kl`` the analytic KL(q || p); both are in nats per mel bin, so (with ``free_bits`` 0) their sum is an
+upper bound of the negative log-likelihood in the same unit as ``flow/nll``. A KL annealing ramp comes from
+the trainer (``train.loss_warmup: {"vae/kl": N}``) and ``free_bits`` optionally floors the KL of each latent
+channel (Kingma et al., 2016). Sampling draws ``z = m_p + temperature * s_p * eps`` from the prior and returns the
 decoder's mean.
 
 What is taken from VITS (Kim et al., 2021): a WaveNet posterior encoder over the spectrogram (16 layers of 192
-channels, kernel 5, at the full size), a text-conditioned prior whose KL to the posterior is trained in both
-directions, and the 0.667 sampling temperature. What is changed for the shared encoder: VITS's prior is the
+channels, kernel 5, at the full size), a text-conditioned prior whose KL to the posterior trains both networks
+at once, and the 0.667 sampling temperature. What is changed for the shared encoder: VITS's prior is the
 text encoder's token-level Gaussian, mapped to frames by MAS and refined by a flow, and its decoder is a
 waveform generator; here the alignment lives outside the decoder, the prior is a WaveNet over the shared
 encoder's expanded mean ``cond`` (no flow), the posterior also sees ``cond`` (Sohn's recognition network
