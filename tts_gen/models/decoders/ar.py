@@ -6,8 +6,14 @@ current step, and a linear layer maps the LSTM output and the condition to a dia
 frames of the step: its mean (added to ``cond``, the encoder's prior mean) and its log standard deviation.
 Training is teacher-forced and minimizes the Gaussian negative log-likelihood of each frame given the frames
 before it; sampling draws every step from the predicted Gaussian with its standard deviation scaled by
-``temperature`` (0 = the mean) and feeds the drawn frame back. An optional convolutional postnet refines the
-whole generated mel at the end (Tacotron 2).
+``temperature`` (0 = the mean) and feeds the drawn frame back. A convolutional postnet (Tacotron 2; optional,
+on by default) refines the whole generated mel at the end and is trained with the mean squared error of the
+refined teacher-forced mean (``ar/postnet``).
+
+Choices: an LSTM rather than a causal Transformer, because its state has a fixed size, so every step costs the
+same and synthesis is linear in the length (a Transformer's cache grows with every frame); a Gaussian with a
+learned scale rather than L1/L2, so that the loss is a likelihood and ``temperature`` has a meaning; the prenet
+dropout that Tacotron 2 keeps on at synthesis is an option, off by default (see :class:`AROptions`).
 
 Changes for tts_gen:
 
