@@ -206,6 +206,25 @@ def test_network_output_does_not_depend_on_padding():
     assert batched[1, :, 21:].abs().max() == 0
 
 
+def check_paper_size_config(family: str) -> None:
+    """``egs/ljspeech/<family>.yaml`` builds, gives a finite loss on 2-second segments and samples in 2 steps."""
+    config = load_experiment(ROOT / "egs" / "ljspeech" / f"{family}.yaml").model.decoder
+    assert config.family == family and config.segment_frames == 172
+    torch.manual_seed(0)
+    decoder = build_decoder(config, N_MELS)
+    assert 5e6 < sum(p.numel() for p in decoder.parameters()) < 15e6
+    cond, mask = small_batch(lengths=(181, 60))
+    terms = decoder.loss(cond, mask, cond + 0.1 * mask).terms
+    assert all(torch.isfinite(value) for value in terms.values())
+    with torch.no_grad():
+        mel = decoder.eval().generate(cond, mask, decoder.options(steps=2))
+    assert mel.shape == cond.shape and torch.isfinite(mel).all() and mel[1, :, 60:].abs().max() == 0
+
+
+def test_paper_size_config():
+    check_paper_size_config("diffusion")
+
+
 def train_and_synthesize(family: str, data_dir, tmp_path, capsys, options: list[str]):
     """Trains ``egs/demo/<family>.yaml`` two steps, runs `tts-gen synth` with the given options; returns the run."""
     run = tmp_path / "run"

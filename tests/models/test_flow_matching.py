@@ -6,7 +6,14 @@ import pytest
 import torch
 
 from tests.conftest import ROOT
-from tests.models.test_diffusion import Scaled, demo_decoder, small_batch, synth_error, train_and_synthesize
+from tests.models.test_diffusion import (
+    Scaled,
+    check_paper_size_config,
+    demo_decoder,
+    small_batch,
+    synth_error,
+    train_and_synthesize,
+)
 from tts_gen.experiment import load_experiment
 from tts_gen.models.decoders.flow_matching import FlowMatchingDecoder
 from tts_gen.models.layers.unet import UNet1D
@@ -105,6 +112,10 @@ def test_options_it_lacks_are_clear_errors():
         decoder.options(sampler="sde")
     with pytest.raises(ValueError, match="steps >= 1"):
         decoder.options(steps=0)
+
+
+def test_paper_size_config():
+    check_paper_size_config("flow_matching")
 
 
 def test_synth_command_with_steps_and_temperature(prepared_mini, tmp_path, capsys):

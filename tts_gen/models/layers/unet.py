@@ -41,7 +41,7 @@ class UNet1DConfig:
         dropout: dropout inside the residual blocks and the Transformer.
     """
 
-    channels: list[int] = field(default_factory=lambda: [256, 256, 256])
+    channels: list[int] = field(default_factory=lambda: [192, 256, 256])
     blocks_per_level: int = 2
     kernel_size: int = 3
     time_channels: int = 64
@@ -124,14 +124,17 @@ class Downsample1D(nn.Module):
 
 
 class Upsample1D(nn.Module):
-    """Doubles the frames by repetition, then a convolution: (B, C, T) -> (B, C, 2T)."""
+    """Doubles the frames with a stride-2 transposed convolution (kernel 4), changing the channels on the way:
+    (B, in_channels, T) -> (B, out_channels, 2T). Working at the coarse rate costs half a convolution at the fine
+    one."""
 
-    def __init__(self, channels: int):
+    def __init__(self, in_channels: int, out_channels: int):
         super().__init__()
-        self.conv = nn.Conv1d(channels, channels, 3, padding=1)
+        self.conv = nn.ConvTranspose1d(in_channels, out_channels, 4, stride=2, padding=1)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        return self.conv(x.repeat_interleave(2, dim=-1) * mask)
+        """x (B, C_in, T) and its mask (B, 1, T) at the coarse rate."""
+        return self.conv(x * mask)
 
 
 def halve_mask(mask: torch.Tensor) -> torch.Tensor:
@@ -190,7 +193,8 @@ class UNet1D(nn.Module):
                 previous = width
             self.up_blocks.append(blocks)
             if level > 0:
-                self.upsamples.append(Upsample1D(width))
+                self.upsamples.append(Upsample1D(width, channels[level - 1]))
+                previous = channels[level - 1]
         self.output = nn.Conv1d(channels[0], n_mels, 1)
         nn.init.zeros_(self.output.weight)
         nn.init.zeros_(self.output.bias)
@@ -223,6 +227,6 @@ class UNet1D(nn.Module):
             for block in blocks:
                 h = block(h, masks[level], time)
             if level > 0:
-                h = self.upsamples[index](h, masks[level - 1])  # (B, C, T_level) -> (B, C, 2 T_level)
+                h = self.upsamples[index](h, masks[level])  # (B, C_level, T_level) -> (B, C_level-1, 2 T_level)
         out = self.output(h) * mask_full
         return out[..., :length]
