@@ -56,6 +56,7 @@ def test_overrides_parse_yaml_values_and_create_sections():
     data = apply_overrides({}, ["steps=5", "inner.rate=0.5", "inner.names=[x, y]", "flag=true", "maybe=null"])
     config = from_dict(Outer, data)
     assert (config.steps, config.inner.rate, config.inner.names, config.flag, config.maybe) == (5, 0.5, ["x", "y"], True, None)
+    assert from_dict(Outer, apply_overrides({}, ["inner.rate=1e-4"])).inner.rate == 1e-4
     with pytest.raises(ConfigError, match="must look like"):
         apply_overrides({}, ["steps"])
 

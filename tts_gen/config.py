@@ -12,6 +12,7 @@ discriminating key such as ``family``.
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing
 from pathlib import Path
@@ -140,8 +141,18 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
             if not isinstance(child, dict):
                 raise ConfigError(f"override {override!r}: {part} is not a section")
             node = child
-        node[parts[-1]] = yaml.safe_load(raw) if raw.strip() else ""
+        node[parts[-1]] = parse_value(raw)
     return data
+
+
+def parse_value(raw: str) -> Any:
+    """An override's value as YAML would read it, plus numbers such as ``1e-4`` that YAML 1.1 reads as text."""
+    if not raw.strip():
+        return ""
+    value = yaml.safe_load(raw)
+    if isinstance(value, str) and re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+", value.strip()):
+        return float(value)
+    return value
 
 
 def load_yaml(path: str | Path) -> dict:

@@ -13,6 +13,7 @@ from tts_gen.data.features import FeatureStore, feature_key
 from tts_gen.data.manifest import read_prepared_info
 from tts_gen.models.tts import TTSConfig, TTSModel
 from tts_gen.text import TextConfig, Tokenizer
+from tts_gen.train.checkpoint import latest_checkpoint, load_checkpoint, load_submodules, resolve_checkpoint
 from tts_gen.train.config import TrainConfig
 from tts_gen.train.interface import Sample
 
@@ -118,6 +119,8 @@ def train_acoustic(
     data, stats, info = acoustic_datasets(config, data_dir, tokenizer)
     torch.manual_seed(config.train.seed)
     model = build_tts_model(config, tokenizer.num_symbols, stats)
+    if config.train.init_from and latest_checkpoint(run_dir) is None:
+        warm_start(model, config, tokenizer, context.is_main)
     if context.is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
         save_config(config, run_dir / "config.yaml")
@@ -130,6 +133,20 @@ def train_acoustic(
     }
     trainer = Trainer(model, config.train, data, run_dir, metadata, griffin_lim_sample(config.audio), context)
     return trainer.fit(until_step)
+
+
+def warm_start(model: TTSModel, config: ExperimentConfig, tokenizer: Tokenizer, verbose: bool = True) -> None:
+    """Initialises ``train.init_modules`` of a new run from ``train.init_from`` (same symbols and audio)."""
+    payload = load_checkpoint(resolve_checkpoint(config.train.init_from))
+    source = config_from_checkpoint(payload)
+    if source.audio != config.audio:
+        raise ConfigError(f"train.init_from {config.train.init_from} was trained with other audio settings")
+    tokenizer.check_compatible(payload["symbols"])
+    weights = payload["ema"] or payload["model"]
+    copied = load_submodules(model, weights, config.train.init_modules)
+    if verbose:
+        modules = ", ".join(config.train.init_modules)
+        print(f"initialised {modules} ({copied} tensors) from {config.train.init_from} at step {payload['step']}")
 
 
 def config_from_checkpoint(payload: dict) -> ExperimentConfig:

@@ -125,3 +125,18 @@ def test_resuming_with_other_model_settings_is_refused(prepared_mini, tmp_path):
     assert load_checkpoint(resolve_checkpoint(tmp_path))["step"] == 2
     with pytest.raises(ConfigError, match="model.decoder.n_blocks"):
         train_acoustic(config, prepared_mini, tmp_path, TINY + ["model.decoder.n_blocks=3"])
+
+
+def test_a_new_run_can_start_from_another_runs_encoder(prepared_mini, tmp_path):
+    from tts_gen.synthesize import load_acoustic_model
+
+    config = ROOT / "egs" / "demo" / "flow.yaml"
+    train_acoustic(config, prepared_mini, tmp_path / "source", TINY + ["train.max_steps=2", "train.ema_decay=0"])
+    source, _, _, _ = load_acoustic_model(tmp_path / "source")
+    warm = TINY + ["train.max_steps=1", "train.learning_rate=1e-9", "train.ema_decay=0", f"train.init_from={tmp_path / 'source'}"]
+    train_acoustic(config, prepared_mini, tmp_path / "warm", warm + ["model.decoder.n_blocks=1"])
+    started, _, _, _ = load_acoustic_model(tmp_path / "warm")
+    for name, value in source.encoder.state_dict().items():
+        assert torch.allclose(value, started.encoder.state_dict()[name], atol=1e-6), name
+    with pytest.raises(CheckpointError, match="no submodule 'nope'"):
+        train_acoustic(config, prepared_mini, tmp_path / "bad", warm + ["train.init_modules=[nope]"])

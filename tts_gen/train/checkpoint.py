@@ -102,6 +102,26 @@ def prune_checkpoints(run_dir: str | Path, keep_last: int) -> None:
         old.unlink(missing_ok=True)
 
 
+def load_submodules(model: torch.nn.Module, state: dict[str, torch.Tensor], modules: list[str]) -> int:
+    """Copies the weights of the top-level ``modules`` of ``model`` from a checkpoint's state dict.
+
+    Returns the number of tensors copied; a missing module or a shape mismatch is a CheckpointError.
+    """
+    own = model.state_dict()
+    copied = 0
+    for module in modules:
+        keys = [k for k in own if k.startswith(f"{module}.")]
+        if not keys:
+            raise CheckpointError(f"the model has no submodule {module!r} to initialise")
+        for key in keys:
+            if key not in state or state[key].shape != own[key].shape:
+                raise CheckpointError(f"cannot initialise {key} from the checkpoint: missing or of another shape")
+            own[key] = state[key]
+            copied += 1
+    model.load_state_dict(own)
+    return copied
+
+
 def rng_state() -> dict[str, Any]:
     """Every random generator training draws from, in a form ``torch.load(weights_only=True)`` accepts."""
     np_state = np.random.get_state()

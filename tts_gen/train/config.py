@@ -31,6 +31,9 @@ class TrainConfig:
         keep_last: step checkpoints kept besides ``best.pt``.
         val_max_batches: validation batches per evaluation (0 = the whole validation set).
         num_workers: data loader worker processes.
+        init_from: a run folder or checkpoint whose weights start a new run (warm start; ignored when the run
+            folder already holds checkpoints, which are resumed instead).
+        init_modules: top-level submodules taken from ``init_from`` (e.g. ``encoder``).
         seed: seeds the model initialisation, the batches and every random draw of training.
     """
 
@@ -59,6 +62,8 @@ class TrainConfig:
     keep_last: int = 3
     val_max_batches: int = 0
     num_workers: int = 2
+    init_from: str = ""
+    init_modules: list[str] = field(default_factory=lambda: ["encoder"])
     seed: int = 1234
 
     def __post_init__(self) -> None:
