@@ -23,9 +23,10 @@ Sampling (``DiffusionOptions``): the terminal noise is drawn as mu + temperature
 
 * ``sampler="ode"`` (default): the probability-flow ODE, solved by the second-order multistep DPM-Solver-2M
   (Lu et al., 2022) in its noise-prediction form, one network evaluation per step, on steps spaced uniformly in
-  log-SNR, so 4-10 steps already give usable mels. (The data-prediction form, DPM-Solver++, extrapolates
-  estimates of X_0, and those made near t = 1 carry the noise estimate's error times 1 / alpha_1 = 150: at 4-6
-  steps it strayed several times further from the converged sample than the noise-prediction form.)
+  log-SNR, so few steps come close to the converged sample (about 6-10; 4 are rougher, 2 are not enough).
+  The data-prediction form, DPM-Solver++, extrapolates estimates of X_0, and those made near t = 1 carry the
+  noise estimate's error times 1 / alpha_1 = 150: at 4-6 steps it strayed several times further from the
+  converged sample than the noise-prediction form.
 * ``sampler="sde"``: Grad-TTS's stochastic reverse SDE with Euler-Maruyama steps uniform in t.
 
 Changes for tts_gen: the network is the 1-D U-Net shared with flow matching (``tts_gen.models.layers.unet``)
