@@ -61,6 +61,9 @@ def test_synth_cli_writes_wavs_from_text_file_and_stdin(flow_run, tmp_path, monk
     (tmp_path / "lines.txt").write_text("One line.\n\nAnother line here.\n")
     assert main(["synth", "--checkpoint", str(flow_run), "--text-file", str(tmp_path / "lines.txt"), "--out", str(tmp_path / "many")]) == 0
     assert sorted(p.name for p in (tmp_path / "many").iterdir()) == ["0001.wav", "0002.wav"]
+    (tmp_path / "named.txt").write_text("LJ001-0002|in being comparatively modern.\n")
+    assert main(["synth", "--checkpoint", str(flow_run), "--text-file", str(tmp_path / "named.txt"), "--out", str(tmp_path / "named")]) == 0
+    assert (tmp_path / "named" / "LJ001-0002.wav").is_file()
     monkeypatch.setattr(sys, "stdin", io.StringIO("Read from standard input.\n"))
     assert main(["synth", "--checkpoint", str(flow_run), "--out", str(tmp_path / "stdin.wav")]) == 0
     assert (tmp_path / "stdin.wav").is_file()

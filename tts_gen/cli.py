@@ -72,26 +72,31 @@ def cmd_train_vocoder(args: argparse.Namespace) -> None:
     print(f"vocoder training stopped at step {position.step}; checkpoints are in {Path(args.out) / 'checkpoints'}")
 
 
-def _read_texts(args: argparse.Namespace) -> list[str]:
+def _read_texts(args: argparse.Namespace) -> list[tuple[str | None, str]]:
+    """(name, text) pairs: one per line of --text-file or standard input; a line ``id|text`` names its output."""
     if args.text is not None and args.text != "-":
-        return [args.text]
+        return [(None, args.text)]
     if args.text_file:
         lines = Path(args.text_file).read_text(encoding="utf-8").splitlines()
     else:
         lines = sys.stdin.read().splitlines()
-    texts = [line.strip() for line in lines if line.strip()]
+    texts = []
+    for line in (line.strip() for line in lines):
+        name, separator, text = line.partition("|")
+        if line:
+            texts.append((name.strip(), text.strip()) if separator else (None, line))
     if not texts:
         raise CommandError("no text given: use --text, --text-file or standard input")
     return texts
 
 
-def _output_paths(out: str, count: int) -> list[Path]:
+def _output_paths(out: str, names: list[str | None]) -> list[Path]:
     out_path = Path(out)
-    if count == 1 and out_path.suffix.lower() == ".wav":
+    if len(names) == 1 and names[0] is None and out_path.suffix.lower() == ".wav":
         return [out_path]
     if out_path.suffix.lower() == ".wav":
-        raise CommandError(f"{count} utterances need a folder for --out, not the file {out}")
-    return [out_path / f"{i:04d}.wav" for i in range(1, count + 1)]
+        raise CommandError(f"{len(names)} utterances need a folder for --out, not the file {out}")
+    return [out_path / f"{name or f'{i:04d}'}.wav" for i, name in enumerate(names, start=1)]
 
 
 def cmd_synth(args: argparse.Namespace) -> None:
@@ -101,8 +106,9 @@ def cmd_synth(args: argparse.Namespace) -> None:
     from tts_gen.synthesize import Synthesizer
 
     options = {name: getattr(args, name) for name in ("temperature", "steps") if getattr(args, name) is not None}
-    texts = _read_texts(args)
-    paths = _output_paths(args.out, len(texts))
+    named_texts = _read_texts(args)
+    paths = _output_paths(args.out, [name for name, _ in named_texts])
+    texts = [text for _, text in named_texts]
     synthesizer = Synthesizer.from_checkpoint(args.checkpoint, vocoder=args.vocoder, device=args.device)
     synthesizer.options(**options)  # an option the family does not have fails before any work
     torch.manual_seed(args.seed)
@@ -315,7 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
     synth = commands.add_parser("synth", help="synthesize speech from text")
     synth.add_argument("--checkpoint", required=True, help="run folder (its best checkpoint) or checkpoint file")
     synth.add_argument("--text", help="text to speak ('-' or nothing reads standard input)")
-    synth.add_argument("--text-file", help="file with one utterance per line")
+    synth.add_argument("--text-file", help="file with one utterance per line ('id|text' lines write id.wav)")
     synth.add_argument("--out", required=True, help="output .wav (or a folder for several utterances)")
     synth.add_argument("--vocoder", default="griffin-lim", help="griffin-lim or a vocoder run folder/checkpoint")
     synth.add_argument("--temperature", type=float, help="sampling temperature (flow, VAE, diffusion...)")

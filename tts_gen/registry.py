@@ -13,6 +13,7 @@ from tts_gen.models.decoders.diffusion import DiffusionDecoder, DiffusionDecoder
 from tts_gen.models.decoders.flow import FlowDecoder, FlowDecoderConfig
 from tts_gen.models.decoders.flow_matching import FlowMatchingDecoder, FlowMatchingDecoderConfig
 from tts_gen.models.decoders.gan import GANDecoder, GANDecoderConfig
+from tts_gen.models.decoders.prior import PriorDecoder, PriorDecoderConfig
 from tts_gen.models.decoders.vae import VAEDecoder, VAEDecoderConfig
 
 
@@ -27,6 +28,7 @@ DECODERS: dict[str, DecoderEntry] = {
     "flow": DecoderEntry(FlowDecoderConfig, FlowDecoder),
     "flow_matching": DecoderEntry(FlowMatchingDecoderConfig, FlowMatchingDecoder),
     "gan": DecoderEntry(GANDecoderConfig, GANDecoder),
+    "prior": DecoderEntry(PriorDecoderConfig, PriorDecoder),
     "vae": DecoderEntry(VAEDecoderConfig, VAEDecoder),
 }
 

@@ -20,6 +20,7 @@ def test_prepare_cli_writes_standard_split_manifests_and_features(mini_corpus, t
     assert "train 8" in capsys.readouterr().out
     test_rows = read_manifest(out / "test.jsonl")
     assert [u.id for u in test_rows] == ["LJ001-0015"]  # LJ001-0015 belongs to the public test split
+    assert (out / "test.txt").read_text() == f"LJ001-0015|{test_rows[0].normalized}\n"
     train_rows = read_manifest(out / "train.jsonl")
     row = next(u for u in train_rows if u.id == "LJ001-0002")
     assert row.normalized == "in being comparatively modern."

@@ -1,4 +1,8 @@
-"""``tts-gen data prepare``: an LJSpeech-layout corpus -> manifests + cached log-mels + statistics."""
+"""``tts-gen data prepare``: an LJSpeech-layout corpus -> manifests + cached log-mels + statistics.
+
+Besides the manifests, ``<split>.txt`` lists ``id|normalized text`` per line, which ``tts-gen synth
+--text-file`` reads (writing ``<id>.wav``).
+"""
 
 from __future__ import annotations
 
@@ -98,6 +102,8 @@ def prepare_corpus(
         by_id[entry.id] = utt
     for split in SPLITS:
         write_manifest(out_dir / f"{split}.jsonl", [by_id[i] for i in splits[split]])
+        lines = "".join(f"{i}|{by_id[i].normalized}\n" for i in splits[split])
+        (out_dir / f"{split}.txt").write_text(lines, encoding="utf-8")  # for `tts-gen synth --text-file`
     store.save_stats(compute_stats(store, splits["train"]))
     info = PreparedInfo(
         corpus=corpus,
