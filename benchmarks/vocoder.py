@@ -43,28 +43,33 @@ def load() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
-def time_it(run, device: torch.device, runs: int) -> list[float]:
-    """Seconds of each of ``runs`` calls of ``run()``, after one warm-up call."""
+def time_them(candidates: dict, device: torch.device, runs: int) -> dict[str, list[float]]:
+    """Seconds of each of ``runs`` calls of every candidate, after one warm-up call each. The candidates take
+    turns, so that a burst of load from other programs slows them alike."""
+
     def synchronize():
         if device.type == "cuda":
             torch.cuda.synchronize()
 
+    seconds = {name: [] for name in candidates}
     with torch.inference_mode():
-        run()
-        synchronize()
-        seconds = []
-        for _ in range(runs):
-            started = time.perf_counter()
+        for run in candidates.values():
             run()
-            synchronize()
-            seconds.append(time.perf_counter() - started)
+        synchronize()
+        for _ in range(runs):
+            for name, run in candidates.items():
+                started = time.perf_counter()
+                run()
+                synchronize()
+                seconds[name].append(time.perf_counter() - started)
     return seconds
 
 
 def report(name: str, audio_seconds: float, seconds: list[float], note: str = "") -> float:
+    """Prints and returns the median factor (x real time), with the slowest and the fastest run."""
     factor = audio_seconds / statistics.median(seconds)
     spread = f"{audio_seconds / max(seconds):.2f}-{audio_seconds / min(seconds):.2f}"
-    print(f"  {name:<34} {factor:8.2f}x real time   (runs {spread}){note}", flush=True)
+    print(f"  {name:<38} {factor:8.2f}x real time   (runs {spread}){note}", flush=True)
     return factor
 
 
@@ -96,18 +101,23 @@ def bench_version(version: int, device: torch.device, args: argparse.Namespace) 
         expected = reference(mel)
         difference = float((fast(mel) - expected).abs().max())
     print(f"HiFi-GAN V{version} ({sum(p.numel() for p in reference.parameters()) / 1e6:.2f} M parameters), {device}:")
-    base = report("reference form (weight norm removed)", audio_seconds, time_it(lambda: reference(mel), device, args.runs))
-    ours = report("inference form", audio_seconds, time_it(lambda: fast(mel), device, args.runs), f"   max |diff| {difference:.1e}")
-    print(f"  speed-up {ours / base:.2f}x")
+    candidates = {"reference form (weight norm removed)": lambda: reference(mel), "inference form": lambda: fast(mel)}
+    notes = {"inference form": f"   max |diff| {difference:.1e}"}
     if args.chunk_frames:
         with torch.inference_mode():
             chunk_difference = float((fast.vocode_chunked(mel, args.chunk_frames) - expected).abs().max())
-        note = f"   max |diff| {chunk_difference:.1e}"
-        report(f"inference form, chunks of {args.chunk_frames}", audio_seconds, time_it(lambda: fast.vocode_chunked(mel, args.chunk_frames), device, args.runs), note)
+        name = f"inference form, chunks of {args.chunk_frames}"
+        candidates[name] = lambda: fast.vocode_chunked(mel, args.chunk_frames)
+        notes[name] = f"   max |diff| {chunk_difference:.1e}"
     if args.compile:
         model = compiled(fast, mel)
         if model is not None:
-            report("inference form + torch.compile", audio_seconds, time_it(lambda: model(mel), device, args.runs))
+            candidates["inference form + torch.compile"] = lambda: model(mel)
+    factors = {
+        name: report(name, audio_seconds, seconds, notes.get(name, ""))
+        for name, seconds in time_them(candidates, device, args.runs).items()
+    }
+    print(f"  speed-up of the inference form {factors['inference form'] / factors['reference form (weight norm removed)']:.2f}x")
 
 
 def bench_griffin_lim(device: torch.device, args: argparse.Namespace) -> None:
@@ -115,7 +125,8 @@ def bench_griffin_lim(device: torch.device, args: argparse.Namespace) -> None:
     frames = round(args.seconds * audio.sample_rate / audio.hop_length)
     mel = torch.randn(1, audio.n_mels, frames, device=device) - 5.0
     print(f"Griffin-Lim, 32 iterations, {device}:")
-    report("griffin_lim", frames * audio.hop_length / audio.sample_rate, time_it(lambda: griffin_lim(mel, audio, n_iter=32), device, args.runs))
+    seconds = time_them({"griffin_lim": lambda: griffin_lim(mel, audio, n_iter=32)}, device, args.runs)
+    report("griffin_lim", frames * audio.hop_length / audio.sample_rate, seconds["griffin_lim"])
 
 
 def main() -> None:
