@@ -1,21 +1,32 @@
 #!/usr/bin/env bash
-# The demo: the built-in corpus (LJSpeech transcripts read by the flite voice slt), a CPU-size model, and
-# synthesized held-out sentences. Every stage is one tts-gen command; finished work is reused on a rerun.
+# The demo (`make demo`): on the built-in corpus (LJSpeech transcripts read by the flite voice slt), train a
+# CPU-size model of every decoder family and a small vocoder, synthesize held-out sentences with each family,
+# and write the comparison report. Every family starts from the encoder of the `prior` run (trained first), so
+# that a few minutes per family are enough to hear speech; --budget long trains every family further.
+#
+#   recipes/demo/run.sh [--budget short|medium|long] [--force] [other recipes/ljspeech/run.sh options]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-TTS=${TTS:-.venv/bin/tts-gen}
-MAX_UTTS=${MAX_UTTS:-400}
-STEPS=${STEPS:-1500}
-DATA=data/demo
-EXP=exp/demo
+budget=short
+passthrough=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --budget) budget=$2; shift ;;
+        *) passthrough+=("$1") ;;
+    esac
+    shift
+done
 
-echo "== building the built-in corpus ($MAX_UTTS utterances)"
-$TTS data make-ljflite --out "$DATA/corpus" --max-utts "$MAX_UTTS"
-echo "== preparing manifests and features"
-$TTS data prepare --corpus ljflite --root "$DATA/corpus" --out "$DATA/prepared"
-echo "== training the flow model ($STEPS steps on the CPU)"
-$TTS train egs/demo/flow.yaml --data "$DATA/prepared" --out "$EXP/flow" --set train.max_steps="$STEPS"
-echo "== synthesizing held-out sentences"
-$TTS synth --checkpoint "$EXP/flow" --text-file recipes/demo/held_out.txt --out "$EXP/flow/samples"
-echo "the demo's audio is in $EXP/flow/samples"
+case "$budget" in
+    short) steps=() ;;                        # the max_steps of each egs/demo config (~25 minutes in all)
+    medium) steps=(--steps 1500 --vocoder-steps 2000) ;;
+    long) steps=(--steps 6000 --vocoder-steps 8000) ;;
+    *) echo "--budget must be short, medium or long" >&2; exit 2 ;;
+esac
+
+started=$(date +%s)
+recipes/ljspeech/run.sh --corpus ljflite --max-utts 400 --configs egs/demo --exp "exp/demo-$budget" \
+    --warm-start prior --skip 4 --eval-utts 6 --eval-skip "dnsmos world diversity robustness copy-synthesis" \
+    "${steps[@]}" "${passthrough[@]}"
+echo "demo finished in $(( ($(date +%s) - started) / 60 )) minutes; report: exp/demo-$budget/report/report.html"
