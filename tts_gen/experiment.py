@@ -145,7 +145,7 @@ def warm_start(model: TTSModel, config: ExperimentConfig, tokenizer: Tokenizer, 
     weights = payload["ema"] or payload["model"]
     copied = load_submodules(model, weights, config.train.init_modules)
     if verbose:
-        modules = ", ".join(config.train.init_modules)
+        modules = ", ".join(config.train.init_modules) or "every module"
         print(f"initialised {modules} ({copied} tensors) from {config.train.init_from} at step {payload['step']}")
 
 

@@ -118,7 +118,9 @@ in_stage() {
 
 train_command() {
     if [ "$ngpu" -gt 1 ]; then
-        echo "torchrun --standalone --nproc_per_node $ngpu -m tts_gen.cli"
+        local torchrun=torchrun
+        [ -x "$(dirname "$(command -v "$TTS")")/torchrun" ] && torchrun=$(dirname "$(command -v "$TTS")")/torchrun
+        echo "$torchrun --standalone --nproc_per_node $ngpu -m tts_gen.cli"
     else
         echo "$TTS"
     fi
@@ -155,7 +157,7 @@ if in_stage 2; then
     for family in "${family_list[@]}"; do
         overrides=()
         [ -n "$steps" ] && overrides+=("train.max_steps=$steps")
-        [ -n "$warm_start" ] && [ "$family" != "$warm_start" ] && overrides+=("train.init_from=$exp/$warm_start")
+        [ -n "$warm_start" ] && [ "$family" != "$warm_start" ] && overrides+=("train.init_from=$exp/$warm_start" "train.init_modules=[encoder]")
         run_step "stage2.$family" $(train_command) train "$configs/$family.yaml" --data "$prepared" --out "$exp/$family" \
             --device "$device" ${overrides[@]:+--set "${overrides[@]}"}
     done
@@ -173,7 +175,7 @@ if in_stage 4; then
         run_step "stage4.$family.mels" $TTS dump-mels --checkpoint "$exp/$family" --data "$prepared" --out "$exp/$family/mels" --device "$device"
         run_step "stage4.$family.vocoder" $(train_command) train-vocoder "$vocoder_config" --data "$prepared" \
             --out "$exp/vocoder-$family" --device "$device" \
-            --set "data.mels_dir=$exp/$family/mels" "vocoder.init_from=$exp/vocoder" "train.max_steps=$finetune_steps"
+            --set "data.mels_dir=$exp/$family/mels" "train.init_from=$exp/vocoder" "train.max_steps=$finetune_steps"
     done
 fi
 

@@ -112,3 +112,17 @@ def test_html_loads_its_images_and_audio_in_chromium(report, tmp_path):
     result = json.loads(found.group(1).replace("&quot;", '"'))
     assert result["images"] >= 4 and result["images_ok"] == result["images"]
     assert result["audio"] >= 3 and result["audio_ok"] == result["audio"]
+
+
+def test_corpus_is_named_once_when_shared_and_a_mismatch_is_flagged(tmp_path):
+    from tts_gen.evaluate.entries import Entry
+    from tts_gen.evaluate.report import corpus_paragraph
+
+    def entry(label, corpus):
+        info = {"corpus": corpus, "split": "test", "utterances": 6, "data_dir": "prepared", "training_corpus": corpus}
+        return Entry(label, label, tmp_path, {"conditions": {}}, [], info)
+
+    shared = corpus_paragraph([entry("flow", "ljflite"), entry("gan", "ljflite")]).text
+    assert shared.count("ljflite (test split") == 1 and "Every entry" in shared and "not comparable" not in shared
+    mixed = corpus_paragraph([entry("flow", "ljflite"), entry("gan", "ljspeech")]).text
+    assert "flow: ljflite" in mixed and "gan: ljspeech" in mixed and "not comparable" in mixed

@@ -134,9 +134,11 @@ def test_a_new_run_can_start_from_another_runs_encoder(prepared_mini, tmp_path):
     train_acoustic(config, prepared_mini, tmp_path / "source", TINY + ["train.max_steps=2", "train.ema_decay=0"])
     source, _, _, _ = load_acoustic_model(tmp_path / "source")
     warm = TINY + ["train.max_steps=1", "train.learning_rate=1e-9", "train.ema_decay=0", f"train.init_from={tmp_path / 'source'}"]
-    train_acoustic(config, prepared_mini, tmp_path / "warm", warm + ["model.decoder.n_blocks=1"])
+    train_acoustic(config, prepared_mini, tmp_path / "warm", warm + ["model.decoder.n_blocks=1", "train.init_modules=[encoder]"])
     started, _, _, _ = load_acoustic_model(tmp_path / "warm")
     for name, value in source.encoder.state_dict().items():
         assert torch.allclose(value, started.encoder.state_dict()[name], atol=1e-6), name
     with pytest.raises(CheckpointError, match="no submodule 'nope'"):
         train_acoustic(config, prepared_mini, tmp_path / "bad", warm + ["train.init_modules=[nope]"])
+    with pytest.raises(CheckpointError, match="another shape"):  # every module by default: the decoder differs
+        train_acoustic(config, prepared_mini, tmp_path / "all", warm + ["model.decoder.n_blocks=1"])

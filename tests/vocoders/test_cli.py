@@ -69,7 +69,7 @@ def test_dump_mels_then_fine_tune_then_synthesize(acoustic_run, vocoder_run, pre
 
     tuned = tmp_path / "tuned"
     overrides = [*TINY, "train.max_steps=1", "train.val_every=1000", "train.seed=7", f"data.mels_dir={mels_dir}",
-                 f"vocoder.init_from={vocoder_run}"]
+                 f"train.init_from={vocoder_run}"]
     assert main(["train", str(DEMO), "--data", str(prepared_mini), "--out", str(tuned), "--device", "cpu", "--set", *overrides]) == 0
     payload = load_checkpoint(resolve_checkpoint(tuned))
     assert payload["config"]["data"]["mels_dir"] == str(mels_dir)

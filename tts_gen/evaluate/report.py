@@ -64,8 +64,8 @@ def estimate_text(value: dict | None) -> str:
 
 
 def corpus_paragraph(entries: list[Entry]) -> Paragraph:
-    """Names the corpus (and split) of every entry; warns when they differ."""
-    parts, corpora = [], set()
+    """Names the corpus (and split) of every entry, once for all when they share it; warns when they differ."""
+    described, corpora = {}, set()
     for entry in entries:
         info = entry.info
         if entry.evaluated:
@@ -74,8 +74,11 @@ def corpus_paragraph(entries: list[Entry]) -> Paragraph:
         else:
             corpus = f"trained on {info.get('training_corpus')} (not evaluated)"
         corpora.add(info.get("corpus") or info.get("training_corpus"))
-        parts.append(f"{entry.label}: {corpus}")
-    text = "**Corpus.** " + "; ".join(parts) + "."
+        described.setdefault(corpus, []).append(entry.label)
+    if len(described) == 1:
+        text = f"**Corpus.** Every entry: {next(iter(described))}."
+    else:
+        text = "**Corpus.** " + "; ".join(f"{', '.join(labels)}: {corpus}" for corpus, labels in described.items()) + "."
     if len(corpora) > 1:
         text += " The entries do not share one corpus: their numbers are not comparable."
     return Paragraph(text)

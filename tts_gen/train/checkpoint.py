@@ -103,13 +103,14 @@ def prune_checkpoints(run_dir: str | Path, keep_last: int) -> None:
 
 
 def load_submodules(model: torch.nn.Module, state: dict[str, torch.Tensor], modules: list[str]) -> int:
-    """Copies the weights of the top-level ``modules`` of ``model`` from a checkpoint's state dict.
+    """Copies the weights of the top-level ``modules`` of ``model`` (all of them when empty) from a checkpoint's
+    state dict.
 
     Returns the number of tensors copied; a missing module or a shape mismatch is a CheckpointError.
     """
     own = model.state_dict()
     copied = 0
-    for module in modules:
+    for module in modules or sorted({key.split(".")[0] for key in own}):
         keys = [k for k in own if k.startswith(f"{module}.")]
         if not keys:
             raise CheckpointError(f"the model has no submodule {module!r} to initialise")

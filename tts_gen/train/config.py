@@ -33,7 +33,8 @@ class TrainConfig:
         num_workers: data loader worker processes.
         init_from: a run folder or checkpoint whose weights start a new run (warm start; ignored when the run
             folder already holds checkpoints, which are resumed instead).
-        init_modules: top-level submodules taken from ``init_from`` (e.g. ``encoder``).
+        init_modules: top-level submodules taken from ``init_from``, e.g. ``[encoder]`` to start another decoder
+            family from a run's encoder; empty = every weight (fine-tuning).
         seed: seeds the model initialisation, the batches and every random draw of training.
     """
 
@@ -63,7 +64,7 @@ class TrainConfig:
     val_max_batches: int = 0
     num_workers: int = 2
     init_from: str = ""
-    init_modules: list[str] = field(default_factory=lambda: ["encoder"])
+    init_modules: list[str] = field(default_factory=list)
     seed: int = 1234
 
     def __post_init__(self) -> None:

@@ -28,8 +28,6 @@ class HiFiGANConfig:
             the hop length.
         loss_f_max: upper frequency (Hz) of the mel of the mel-L1 loss; 0 = half the sample rate, as in the
             published HiFi-GAN (the generator's input mel keeps ``audio.f_max``).
-        init_from: a trained vocoder's run folder or checkpoint whose weights start this run (fine-tuning
-            on an acoustic model's mels); empty = random initialisation.
     """
 
     kind: Literal["hifigan"] = "hifigan"
@@ -37,7 +35,6 @@ class HiFiGANConfig:
     discriminator: DiscriminatorConfig = field(default_factory=DiscriminatorConfig)
     segment_samples: int = 8192
     loss_f_max: float = 0.0
-    init_from: str = ""
 
     def __post_init__(self) -> None:
         if self.segment_samples < 1:
@@ -60,7 +57,7 @@ class VocoderDataConfig:
 
 @dataclass
 class VocoderExperimentConfig:
-    """Everything that defines a vocoder run."""
+    """Everything that defines a vocoder run. Fine-tuning starts from a trained vocoder with ``train.init_from``."""
 
     vocoder: HiFiGANConfig = field(default_factory=HiFiGANConfig)
     audio: AudioConfig = field(default_factory=AudioConfig)

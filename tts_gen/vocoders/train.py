@@ -24,7 +24,7 @@ from tts_gen.data.features import FeatureStore, feature_key
 from tts_gen.data.manifest import read_prepared_info
 from tts_gen.models.decoders.base import AdversarialTerms
 from tts_gen.models.layers.masks import random_segments, sequence_mask
-from tts_gen.train.checkpoint import CheckpointError, load_checkpoint, resolve_checkpoint
+from tts_gen.train.checkpoint import CheckpointError, latest_checkpoint, load_checkpoint, load_submodules, resolve_checkpoint
 from tts_gen.train.interface import Sample, StepOutput
 from tts_gen.vocoders.config import HiFiGANConfig, VocoderExperimentConfig, load_vocoder_experiment
 from tts_gen.vocoders.data import MelSource, VocoderBatch, VocoderDataset, collate_vocoder
@@ -173,15 +173,14 @@ def vocoder_payload(path: str | Path) -> dict:
 
 
 def initialize_from(model: HiFiGANModel, config: VocoderExperimentConfig) -> None:
-    """Loads the weights of ``vocoder.init_from`` (same sizes and audio settings) into ``model``."""
-    payload = vocoder_payload(config.vocoder.init_from)
+    """Loads ``train.init_modules`` of ``model`` from the vocoder ``train.init_from`` (same sizes and audio)."""
+    init_from = config.train.init_from
+    payload = vocoder_payload(init_from)
     source = from_dict(VocoderExperimentConfig, payload["config"])
     if source.audio != config.audio:
-        raise ConfigError(f"vocoder.init_from {config.vocoder.init_from} was trained with other audio settings")
-    try:
-        model.load_state_dict(payload["model"])
-    except RuntimeError as error:
-        raise ConfigError(f"vocoder.init_from {config.vocoder.init_from} has other model sizes: {str(error)[:200]}") from None
+        raise ConfigError(f"train.init_from {init_from} was trained with other audio settings")
+    copied = load_submodules(model, payload["model"], config.train.init_modules)
+    print(f"initialised {copied} tensors from {init_from} at step {payload['step']}")
 
 
 def train_vocoder(
@@ -204,7 +203,7 @@ def train_vocoder(
     data, info = vocoder_datasets(config, data_dir)
     torch.manual_seed(config.train.seed)
     model = HiFiGANModel(config.vocoder, config.audio)
-    if config.vocoder.init_from:
+    if config.train.init_from and latest_checkpoint(run_dir) is None:
         initialize_from(model, config)
     if context.is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
