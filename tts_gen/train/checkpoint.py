@@ -103,17 +103,20 @@ def prune_checkpoints(run_dir: str | Path, keep_last: int) -> None:
 
 
 def load_submodules(model: torch.nn.Module, state: dict[str, torch.Tensor], modules: list[str]) -> int:
-    """Copies the weights of the top-level ``modules`` of ``model`` (all of them when empty) from a checkpoint's
-    state dict.
+    """Copies the weights of the top-level ``modules`` of ``model`` (every submodule when empty; buffers of the
+    model itself, such as its mel statistics, stay its own) from a checkpoint's state dict.
 
     Returns the number of tensors copied; a missing module or a shape mismatch is a CheckpointError.
     """
     own = model.state_dict()
     copied = 0
-    for module in modules or sorted({key.split(".")[0] for key in own}):
+    for module in modules or [name for name, child in model.named_children() if child.state_dict()]:
         keys = [k for k in own if k.startswith(f"{module}.")]
         if not keys:
             raise CheckpointError(f"the model has no submodule {module!r} to initialise")
+        extra = sorted(k for k in state if k.startswith(f"{module}.") and k not in own)
+        if extra:
+            raise CheckpointError(f"the checkpoint's {module} has weights this model lacks, e.g. {extra[0]}")
         for key in keys:
             if key not in state or state[key].shape != own[key].shape:
                 raise CheckpointError(f"cannot initialise {key} from the checkpoint: missing or of another shape")
