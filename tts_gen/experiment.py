@@ -27,6 +27,7 @@ RESUMABLE_CHANGES = {
     "train.keep_last",
     "train.num_workers",
     "train.val_max_batches",
+    "model.decoder.sampling",  # and the options under it: sampling defaults do not touch training
 }
 
 
@@ -61,7 +62,7 @@ def check_resumable(run_dir: Path, config: Any) -> None:
         return
     saved, current = flatten(load_yaml(saved_path)), flatten(to_dict(config))
     changed = sorted(k for k in set(saved) | set(current) if saved.get(k) != current.get(k))
-    changed = [k for k in changed if k not in RESUMABLE_CHANGES]
+    changed = [k for k in changed if not any(k == r or k.startswith(f"{r}.") for r in RESUMABLE_CHANGES)]
     if changed:
         raise ConfigError(
             f"{run_dir} holds a run with other settings ({', '.join(changed[:5])}); "

@@ -108,3 +108,18 @@ def test_unknown_option_is_a_clear_error(family):
     decoder = demo_decoder(family)
     with pytest.raises(ValueError, match=f"the {family} decoder has no option bogus"):
         decoder.options(bogus=1)
+
+
+def test_a_config_sets_the_default_sampling_options_and_a_call_overrides_them():
+    config = load_experiment(ROOT / "egs" / "demo" / "flow_matching.yaml", ["model.decoder.sampling={temperature: 0.25}"])
+    decoder = build_decoder(config.model.decoder, N_MELS)
+    assert decoder.options().temperature == 0.25 and decoder.options().steps == 10
+    assert decoder.options(temperature=0.5).temperature == 0.5
+    cond, mask, _, _ = batch(decoder.frame_multiple)
+    torch.manual_seed(3)
+    by_default = decoder.generate(cond, mask, decoder.options())
+    torch.manual_seed(3)
+    assert torch.equal(by_default, decoder.generate(cond, mask, decoder.options(temperature=0.25)))
+    wrong = load_experiment(ROOT / "egs" / "demo" / "flow.yaml", ["model.decoder.sampling={steps: 4}"])
+    with pytest.raises(ValueError, match="the flow decoder has no option steps"):
+        build_decoder(wrong.model.decoder, N_MELS)

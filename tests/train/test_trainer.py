@@ -142,3 +142,14 @@ def test_a_new_run_can_start_from_another_runs_encoder(prepared_mini, tmp_path):
         train_acoustic(config, prepared_mini, tmp_path / "bad", warm + ["train.init_modules=[nope]"])
     with pytest.raises(CheckpointError, match="weights this model lacks"):  # every module by default: decoders differ
         train_acoustic(config, prepared_mini, tmp_path / "all", warm + ["model.decoder.n_blocks=1"])
+
+
+def test_sampling_defaults_and_step_budget_may_change_on_resume_but_the_model_may_not(tmp_path):
+    from tts_gen.config import save_config
+    from tts_gen.experiment import check_resumable
+
+    config = ROOT / "egs" / "demo" / "diffusion.yaml"
+    save_config(load_experiment(config), tmp_path / "config.yaml")
+    check_resumable(tmp_path, load_experiment(config, ["model.decoder.sampling={temperature: 0.0}", "train.max_steps=9"]))
+    with pytest.raises(ConfigError, match="train.learning_rate"):
+        check_resumable(tmp_path, load_experiment(config, ["train.learning_rate=0.5"]))

@@ -24,9 +24,14 @@ from torch import nn
 
 @dataclass
 class DecoderConfig:
-    """Base of every family's config; ``family`` picks the variant (see ``tts_gen.registry``)."""
+    """Base of every family's config; ``family`` picks the variant (see ``tts_gen.registry``).
+
+    ``sampling`` sets the run's default sampling options (e.g. ``{temperature: 0.3}``), which synthesis and
+    evaluation use unless told otherwise; unset options keep the family's published defaults.
+    """
 
     family: str = ""
+    sampling: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def resolve_variant(cls, data: Mapping[str, Any]) -> type:
@@ -74,6 +79,7 @@ class Decoder(nn.Module):
         super().__init__()
         self.config = config
         self.n_mels = n_mels
+        self.options()  # an unknown option in config.sampling fails when the model is built
 
     def loss(self, cond: torch.Tensor, mask: torch.Tensor, target: torch.Tensor) -> DecoderOutput:
         """cond, target (B, n_mels, T); mask (B, 1, T) -> loss terms."""
@@ -84,8 +90,9 @@ class Decoder(nn.Module):
         raise NotImplementedError
 
     def options(self, **values: Any) -> Any:
-        """The family's options with the given overrides (unknown names raise ValueError)."""
-        return make_options(self.options_class, self.config.family, values)
+        """The family's options: its defaults, then the config's ``sampling``, then ``values`` (unknown names raise
+        ValueError)."""
+        return make_options(self.options_class, self.config.family, {**self.config.sampling, **values})
 
 
 @dataclass
