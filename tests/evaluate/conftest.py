@@ -75,7 +75,7 @@ def tiny_evaluations(tiny_runs, prepared_mini, tmp_path_factory) -> list[Path]:
     outs = []
     for index, run in enumerate(tiny_runs):
         out = tmp_path_factory.mktemp("evals") / f"eval{index}"
-        extra = ["--sweep", "temperature=0.3", "--sweep", "steps=2,4"] if index == 0 else SECOND
+        extra = ["--sweep", "temperature=0.5", "--sweep", "steps=2,4"] if index == 0 else SECOND
         assert main(evaluate_args(run, prepared_mini, out, *extra)) == 0
         outs.append(out)
     return outs

@@ -17,7 +17,7 @@ def test_evaluation_writes_every_condition_and_metric(tiny_evaluations, capsys):
     assert summary["complete"] and summary["pending"] == 0
     assert summary["eval"]["corpus"] == "ljspeech-format" and summary["eval"]["family"] == "flow"
     conditions = summary["conditions"]
-    assert list(conditions) == ["reference", "copy-synthesis", "model", "temperature=0.3", "robustness"]
+    assert list(conditions) == ["reference", "copy-synthesis", "model", "temperature=0.5", "robustness"]
     model = conditions["model"]["metrics"]
     for key in (
         "mcd_db",
@@ -41,20 +41,20 @@ def test_evaluation_writes_every_condition_and_metric(tiny_evaluations, capsys):
     assert "mcd_db" not in conditions["reference"]["metrics"] and "wer" in conditions["reference"]["metrics"]
     assert any("no option 'steps'" in note for note in summary["notes"])
     assert summary["robustness"]["sentences"] == 1
-    assert [p["condition"] for p in summary["sweeps"]["temperature"]] == ["temperature=0.3", "model"]
+    assert [p["condition"] for p in summary["sweeps"]["temperature"]] == ["temperature=0.5", "model"]
     rows = read_rows(out / "utterances.jsonl")
     assert {(r["condition"], r["set"]) for r in rows} == {
         ("reference", "test"),
         ("copy-synthesis", "test"),
         ("model", "test"),
-        ("temperature=0.3", "test"),
+        ("temperature=0.5", "test"),
         ("robustness", "robustness"),
     }
     for row in rows:
         if row["condition"] != "reference":
             assert (out / row["wav"]).is_file()
     model_row = next(r for r in rows if r["condition"] == "model")
-    assert model_row["options"] == {"temperature": 0.667} and len(model_row["diversity_wavs"]) == 2
+    assert model_row["options"] == {"temperature": 0.3} and len(model_row["diversity_wavs"]) == 2
     assert model_row["mcd_db"] > 0 and 0 <= model_row["wer"]
 
 

@@ -5,12 +5,17 @@ ActNorm (data-dependent initialisation), an invertible 1x1 convolution over grou
 and an affine coupling layer whose WaveNet network sees the frame-level condition. The mel is first squeezed
 by ``n_squeeze`` (frames folded into channels), so lengths are handled in multiples of ``n_squeeze``.
 
-Training maximizes the exact log-likelihood ``log N(f(y); cond, I) + log|det df/dy|``; sampling draws
-``z ~ N(cond, temperature^2 I)`` and runs f backwards.
+The flow maps the residual ``y - cond`` of the mel y from the shared encoder's expanded prior mean: training
+maximizes the exact log-likelihood ``log N(f(y - cond); 0, I) + log|det df/dy|`` (the shift by ``cond`` has a
+unit Jacobian, so this is the likelihood of y itself); sampling draws ``z ~ N(0, temperature^2 I)`` and returns
+``cond + f^-1(z)``.
 
 Change for tts_gen: in Glow-TTS the encoder's prior N(mu, sigma) is the flow's base distribution and the
-coupling networks see no condition; here the base is N(cond, I) with ``cond`` the shared encoder's expanded
-prior mean, and every coupling network also sees ``cond``, so the family sits behind the common interface.
+coupling networks see no condition. Here the flow models the residual from ``cond`` (as the diffusion and
+flow-matching decoders do), so that at initialisation, when ActNorm has centred and scaled the residual and the
+couplings are identities, a sample is already ``cond`` plus noise of the residual's size: the family starts
+from the encoder's prediction instead of having to learn to reproduce it through its 1x1 convolutions. Every
+coupling network also sees ``cond``, so the family sits behind the common interface.
 """
 
 from __future__ import annotations
@@ -186,21 +191,21 @@ class FlowDecoder(Decoder):
         return out, squeeze(mask, mask, factor)[1]
 
     def loss(self, cond: torch.Tensor, mask: torch.Tensor, target: torch.Tensor) -> DecoderOutput:
-        (x, cond_sq), mask_sq = self._squeezed(target, cond, mask=mask)
+        (x, cond_sq), mask_sq = self._squeezed(target - cond, cond, mask=mask)
         logdet = torch.zeros(x.shape[0], device=x.device, dtype=x.dtype)
         for flow in self.flows:
             x, flow_logdet = flow(x, mask_sq, cond_sq)
             logdet = logdet + flow_logdet
         elements = mask_sq.sum() * x.shape[1]
-        gaussian = 0.5 * (((x - cond_sq) ** 2) * mask_sq).sum() + 0.5 * math.log(2 * math.pi) * elements
+        gaussian = 0.5 * ((x**2) * mask_sq).sum() + 0.5 * math.log(2 * math.pi) * elements
         nll = (gaussian - logdet.sum()) / elements
         return DecoderOutput(terms={"flow/nll": nll})
 
     def generate(self, cond: torch.Tensor, mask: torch.Tensor, options: FlowOptions) -> torch.Tensor:
         length = cond.shape[-1]
         (cond_sq,), mask_sq = self._squeezed(cond, mask=mask)
-        z = (cond_sq + options.temperature * torch.randn_like(cond_sq)) * mask_sq
+        z = options.temperature * torch.randn_like(cond_sq) * mask_sq
         for flow in reversed(self.flows):
             z = flow.inverse(z, mask_sq, cond_sq)
-        mel, _ = unsqueeze(z, mask_sq, self.config.n_squeeze)
-        return mel[..., :length] * mask
+        residual, _ = unsqueeze(z, mask_sq, self.config.n_squeeze)
+        return (cond + residual[..., :length]) * mask
