@@ -13,7 +13,6 @@ median and 90th percentile over the sentences. Run by hand:
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import time
 from importlib import resources
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import torch
 
+from timing import load_average, synchronize
 from tts_gen.audio import AudioConfig, griffin_lim
 from tts_gen.experiment import build_tts_model, load_experiment
 from tts_gen.registry import DECODERS
@@ -36,11 +36,6 @@ def sentence_frames(count: int, audio: AudioConfig) -> list[int]:
     sentences = [line.split("|", 1)[1] for line in text.splitlines() if "|" in line][:count]
     frames_per_second = audio.sample_rate / audio.hop_length
     return [max(1, round(len(s) / LJSPEECH_CHARACTERS_PER_SECOND * frames_per_second)) for s in sentences]
-
-
-def synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize()
 
 
 def time_sentences(decoder, options, frames: list[int], audio: AudioConfig, device, dtype) -> tuple[list, list]:
@@ -85,7 +80,7 @@ def main() -> None:
     dtype = torch.bfloat16 if args.dtype == "bf16" else torch.float32
     where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {args.threads} threads"
     print(f"{where}, {args.dtype}, batch 1, {args.sentences} LJSpeech validation sentence lengths, "
-          f"torch {torch.__version__}, load {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+          f"torch {torch.__version__}, load {load_average()}")
     print(f"{'family':<26} {'params':>7} {'decoder median':>15} {'p90':>7} {'+ Griffin-Lim median':>21} {'p90':>7}")
     for family in args.families.split(","):
         config = load_experiment(Path(args.configs) / f"{family}.yaml", [])

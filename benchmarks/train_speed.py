@@ -17,6 +17,7 @@ from pathlib import Path
 
 import torch
 
+from timing import synchronize
 from tts_gen.data import LengthBucketSampler, TTSBatch, collate_tts
 from tts_gen.experiment import acoustic_datasets, build_tts_model, griffin_lim_sample, load_experiment
 from tts_gen.registry import DECODERS
@@ -71,11 +72,6 @@ def main() -> None:
               f"  last loss {logged['loss']:.3f}{memory}", flush=True)
         if device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(device)
-
-
-def synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize()
 
 
 def random_batch(size: int, num_symbols: int, n_mels: int, seed: int) -> TTSBatch:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import torch
 
+from timing import load_average, synchronize
 from tts_gen.audio import AudioConfig, griffin_lim
 from tts_gen.vocoders.config import load_vocoder_experiment
 from tts_gen.vocoders.hifigan import HiFiGANGenerator
@@ -39,28 +40,20 @@ def machine() -> str:
     return f"{model}, {os.cpu_count()} cores{gpu}; torch {torch.__version__}"
 
 
-def load() -> str:
-    return " ".join(f"{value:.2f}" for value in os.getloadavg())
-
-
 def time_them(candidates: dict, device: torch.device, runs: int) -> dict[str, list[float]]:
     """Seconds of each of ``runs`` calls of every candidate, after one warm-up call each. The candidates take
     turns, so that a burst of load from other programs slows them alike."""
-
-    def synchronize():
-        if device.type == "cuda":
-            torch.cuda.synchronize()
 
     seconds = {name: [] for name in candidates}
     with torch.inference_mode():
         for run in candidates.values():
             run()
-        synchronize()
+        synchronize(device)
         for _ in range(runs):
             for name, run in candidates.items():
                 started = time.perf_counter()
                 run()
-                synchronize()
+                synchronize(device)
                 seconds[name].append(time.perf_counter() - started)
     return seconds
 
@@ -140,13 +133,13 @@ def main() -> None:
     parser.add_argument("--compile", action="store_true", help="also time torch.compile (slow to compile on a CPU)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    print(f"machine: {machine()}; {args.threads} CPU threads; load average {load()}")
+    print(f"machine: {machine()}; {args.threads} CPU threads; load average {load_average()}")
     devices = [torch.device(name) for name in args.devices.split(",") if name != "cuda" or torch.cuda.is_available()]
     for device in devices:
         bench_griffin_lim(device, args)
         for version in (int(v) for v in args.versions.split(",")):
             bench_version(version, device, args)
-    print(f"load average at the end: {load()}")
+    print(f"load average at the end: {load_average()}")
 
 
 if __name__ == "__main__":
