@@ -5,9 +5,12 @@ runs after a warm-up, for one utterance (batch 1) of ``--seconds`` of audio. For
 generator as the reference implementation runs it (weight norm removed, ``(B, C, T)`` convolutions and
 transposed convolutions) and tts_gen's inference form (``HiFiGANGenerator.for_inference``), and prints the
 largest difference between their outputs. Random weights (the speed does not depend on them) at the sizes
-of ``egs/ljspeech/hifigan_v*.yaml``. Run by hand on a quiet machine (the load average is printed):
+of ``egs/ljspeech/hifigan_v*.yaml``. Like ``tts-gen synth``, ``vocode`` and ``evaluate``, it first lets
+malloc keep freed memory for reuse (``tts_gen.runtime.reuse_freed_memory``; both forms gain);
+``--system-malloc`` keeps glibc's defaults. Run by hand on a quiet machine (the load average is printed):
 
     .venv/bin/python benchmarks/vocoder.py [--threads 2] [--seconds 6] [--runs 7] [--compile] [--chunk-frames 0]
+                                           [--system-malloc]
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import torch
 
 from timing import load_average, synchronize
 from tts_gen.audio import AudioConfig, griffin_lim
+from tts_gen.runtime import reuse_freed_memory
 from tts_gen.vocoders.config import load_vocoder_experiment
 from tts_gen.vocoders.hifigan import HiFiGANGenerator
 
@@ -131,9 +135,11 @@ def main() -> None:
     parser.add_argument("--devices", default="cpu,cuda", help="devices to time (cuda only when available)")
     parser.add_argument("--chunk-frames", type=int, default=0, help="also time chunked synthesis")
     parser.add_argument("--compile", action="store_true", help="also time torch.compile (slow to compile on a CPU)")
+    parser.add_argument("--system-malloc", action="store_true", help="keep glibc's malloc defaults")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    print(f"machine: {machine()}; {args.threads} CPU threads; load average {load_average()}")
+    malloc = "glibc defaults" if args.system_malloc or not reuse_freed_memory() else "freed memory reused"
+    print(f"machine: {machine()}; {args.threads} CPU threads; malloc: {malloc}; load average {load_average()}")
     devices = [torch.device(name) for name in args.devices.split(",") if name != "cuda" or torch.cuda.is_available()]
     for device in devices:
         bench_griffin_lim(device, args)

@@ -55,6 +55,26 @@ def test_output_shape_range_and_hop():
     assert float(wav.abs().max()) <= 1.0
 
 
+@pytest.mark.parametrize("resblock", [1, 2])
+def test_multi_receptive_field_fusion_is_the_mean_of_residual_stacks(resblock):
+    """The MRF written out as in the paper: each stack's layer is x + conv_n(lrelu(... conv_1(lrelu(x))))."""
+    config = HiFiGANGeneratorConfig(**{**SMALL.__dict__, "resblock": resblock})
+    mrf = small_generator(config).mrfs[0]
+    x = torch.randn(2, mrf.stacks[0].layers[0][0].in_channels, 50)
+    lrelu = torch.nn.functional.leaky_relu
+    outputs = []
+    for stack in mrf.stacks:
+        y = x
+        for convs in stack.layers:
+            h = y
+            for conv in convs:
+                h = conv(lrelu(h, config.lrelu_slope))
+            y = y + h
+        outputs.append(y)
+    with torch.no_grad():
+        torch.testing.assert_close(mrf(x), sum(outputs) / len(outputs), atol=1e-6, rtol=1e-5)
+
+
 @pytest.mark.parametrize("kernel, rate", [(16, 8), (4, 2), (8, 4), (7, 3), (3, 3)])
 def test_polyphase_upsample_equals_the_transposed_convolution(kernel, rate):
     torch.manual_seed(0)

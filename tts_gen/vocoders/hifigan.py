@@ -109,9 +109,10 @@ class ResidualStack(nn.Module):
             nn.ModuleList(_conv(channels, channels, kernel_size, d) for d in dilations) for dilations in layer_dilations
         )
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        for convs in self.layers:
-            h = F.leaky_relu(x, self.slope)
+    def forward(self, x: torch.Tensor, activated: torch.Tensor | None = None) -> torch.Tensor:
+        """``activated``: ``leaky_relu(x, slope)`` when the caller has it already (stacks of an MRF share it)."""
+        for index, convs in enumerate(self.layers):
+            h = activated if index == 0 and activated is not None else F.leaky_relu(x, self.slope)
             for conv in convs[:-1]:
                 h = conv_leaky_relu(conv, h, self.slope)
             x = conv_plus(convs[-1], h, x)
@@ -127,15 +128,17 @@ class MultiReceptiveFieldFusion(nn.Module):
 
     def __init__(self, channels: int, config: HiFiGANGeneratorConfig):
         super().__init__()
+        self.slope = config.lrelu_slope
         self.stacks = nn.ModuleList(
             ResidualStack(channels, kernel, config.stage_dilations(i), config.lrelu_slope)
             for i, kernel in enumerate(config.resblock_kernel_sizes)
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.stacks[0](x)
+        activated = F.leaky_relu(x, self.slope)  # every stack starts with it: computed once
+        out = self.stacks[0](x, activated)
         for stack in self.stacks[1:]:
-            out = out + stack(x)
+            out = out + stack(x, activated)
         return out / len(self.stacks)
 
     def reach(self) -> int:
