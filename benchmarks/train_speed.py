@@ -17,10 +17,10 @@ from pathlib import Path
 
 import torch
 
-from timing import synchronize
 from tts_gen.data import LengthBucketSampler, TTSBatch, collate_tts
 from tts_gen.experiment import acoustic_datasets, build_tts_model, griffin_lim_sample, load_experiment
 from tts_gen.registry import DECODERS
+from tts_gen.runtime import synchronize
 from tts_gen.text import Tokenizer
 from tts_gen.train.distributed import DistributedContext
 from tts_gen.train.trainer import TrainData, Trainer

@@ -5,12 +5,12 @@ runs after a warm-up, for one utterance (batch 1) of ``--seconds`` of audio. For
 generator as the reference implementation runs it (weight norm removed, ``(B, C, T)`` convolutions and
 transposed convolutions) and tts_gen's inference form (``HiFiGANGenerator.for_inference``), and prints the
 largest difference between their outputs. Random weights (the speed does not depend on them) at the sizes
-of ``egs/ljspeech/hifigan_v*.yaml``. Like ``tts-gen synth``, ``vocode`` and ``evaluate``, it first lets
-malloc keep freed memory for reuse (``tts_gen.runtime.reuse_freed_memory``; both forms gain);
-``--system-malloc`` keeps glibc's defaults. Run by hand on a quiet machine (the load average is printed):
+of ``egs/ljspeech/hifigan_v*.yaml``. The malloc settings of the environment are printed: glibc's defaults map
+every large activation afresh (and page-fault it) on every call; ``MALLOC_MMAP_THRESHOLD_=1073741824
+MALLOC_TRIM_THRESHOLD_=2147483648`` keep freed memory for reuse. Run by hand on a quiet machine (the load average
+is printed):
 
     .venv/bin/python benchmarks/vocoder.py [--threads 2] [--seconds 6] [--runs 7] [--compile] [--chunk-frames 0]
-                                           [--system-malloc]
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from pathlib import Path
 
 import torch
 
-from timing import load_average, synchronize
+from timing import load_average
 from tts_gen.audio import AudioConfig, griffin_lim
-from tts_gen.runtime import reuse_freed_memory
+from tts_gen.runtime import synchronize
 from tts_gen.vocoders.config import load_vocoder_experiment
 from tts_gen.vocoders.hifigan import HiFiGANGenerator
 
@@ -42,6 +42,12 @@ def machine() -> str:
         model = names[0] if names else model
     gpu = f", GPU {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""
     return f"{model}, {os.cpu_count()} cores{gpu}; torch {torch.__version__}"
+
+
+def malloc_settings() -> str:
+    """glibc's malloc settings taken from the environment, or 'defaults'."""
+    names = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "GLIBC_TUNABLES", "LD_PRELOAD")
+    return " ".join(f"{name}={os.environ[name]}" for name in names if os.environ.get(name)) or "defaults"
 
 
 def time_them(candidates: dict, device: torch.device, runs: int) -> dict[str, list[float]]:
@@ -135,11 +141,9 @@ def main() -> None:
     parser.add_argument("--devices", default="cpu,cuda", help="devices to time (cuda only when available)")
     parser.add_argument("--chunk-frames", type=int, default=0, help="also time chunked synthesis")
     parser.add_argument("--compile", action="store_true", help="also time torch.compile (slow to compile on a CPU)")
-    parser.add_argument("--system-malloc", action="store_true", help="keep glibc's malloc defaults")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    malloc = "glibc defaults" if args.system_malloc or not reuse_freed_memory() else "freed memory reused"
-    print(f"machine: {machine()}; {args.threads} CPU threads; malloc: {malloc}; load average {load_average()}")
+    print(f"machine: {machine()}; {args.threads} CPU threads; malloc: {malloc_settings()}; load average {load_average()}")
     devices = [torch.device(name) for name in args.devices.split(",") if name != "cuda" or torch.cuda.is_available()]
     for device in devices:
         bench_griffin_lim(device, args)

@@ -10,8 +10,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from tts_gen.runtime import reuse_freed_memory
-
 
 class CommandError(Exception):
     """A user-facing error: printed as one line, exit status 2."""
@@ -107,8 +105,6 @@ def cmd_synth(args: argparse.Namespace) -> None:
     from tts_gen.audio import save_wav
     from tts_gen.synthesize import Synthesizer
 
-    reuse_freed_memory()  # inference allocates the same large activations on every call
-
     options = {name: getattr(args, name) for name in ("temperature", "steps") if getattr(args, name) is not None}
     named_texts = _read_texts(args)
     paths = _output_paths(args.out, [name for name, _ in named_texts])
@@ -132,8 +128,6 @@ def cmd_vocode(args: argparse.Namespace) -> None:
     from tts_gen.audio import load_wav, mel_spectrogram, save_wav
     from tts_gen.train.distributed import resolve_device
     from tts_gen.vocoders.hifigan import load_hifigan
-
-    reuse_freed_memory()  # inference allocates the same large activations on every call
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -183,8 +177,6 @@ def _parse_sweep(text: str) -> tuple[str, list[float]]:
 def cmd_evaluate(args: argparse.Namespace) -> None:
     from tts_gen.evaluate.summary import summary_lines
     from tts_gen.evaluate.runner import EvaluationConfig, evaluate
-
-    reuse_freed_memory()  # inference allocates the same large activations on every call
 
     sweeps = dict(_parse_sweep(text) for text in args.sweep)
     config = EvaluationConfig(

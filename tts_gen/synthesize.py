@@ -17,6 +17,7 @@ from tts_gen.data.dataset import pad_sequences
 from tts_gen.data.features import MelStats
 from tts_gen.experiment import ExperimentConfig, build_tts_model, config_from_checkpoint
 from tts_gen.models.tts import TTSModel
+from tts_gen.runtime import synchronize
 from tts_gen.text import Tokenizer, split_sentences
 from tts_gen.train.checkpoint import CheckpointError, load_checkpoint, resolve_checkpoint
 from tts_gen.train.distributed import resolve_device
@@ -112,12 +113,13 @@ class Synthesizer:
         x, x_lengths = pad_sequences(sentences)
         started = time.perf_counter()
         synthesis = self.model.synthesize(x.to(self.device), x_lengths.to(self.device), decoder_options, length_scale)
+        synchronize(self.device)
         acoustic_seconds = time.perf_counter() - started
         mels = [synthesis.mel[i, :, : int(n)] for i, n in enumerate(synthesis.lengths)]
         durations = [synthesis.durations[i, : int(n)].cpu() for i, n in enumerate(x_lengths)]
         started = time.perf_counter()
         pieces = [self.vocoder(mel.unsqueeze(0))[0].float().cpu() for mel in mels]
-        vocoder_seconds = time.perf_counter() - started
+        vocoder_seconds = time.perf_counter() - started  # .cpu() has waited for the device
         pause = torch.zeros(int(pause_seconds * self.sample_rate))
         joined = [piece for wav in pieces for piece in (wav, pause)][:-1]
         return SpeechResult(

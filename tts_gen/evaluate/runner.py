@@ -107,12 +107,6 @@ def condition_name(name: str, value: Any) -> str:
     return f"{name}={value:g}" if isinstance(value, float) else f"{name}={value}"
 
 
-def synchronize(device: torch.device) -> None:
-    """Waits for queued CUDA work, so that a clock read after it measures it."""
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
 def checkpoint_run_dir(checkpoint: Path) -> str | None:
     """The run folder a checkpoint belongs to (for its training metrics), if it has one."""
     if checkpoint.parent.name == "checkpoints" and (checkpoint.parent.parent / "config.yaml").is_file():

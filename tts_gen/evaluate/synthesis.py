@@ -29,10 +29,10 @@ from tts_gen.evaluate.runner import (
     condition_name,
     parse_sweep,
     seed_for,
-    synchronize,
 )
 from tts_gen.evaluate.speed import PeakMemory, parameter_count, real_time_factor
 from tts_gen.evaluate.store import RowLog, git_state, hardware, write_or_check_identity
+from tts_gen.runtime import synchronize
 
 
 @dataclass

@@ -172,15 +172,17 @@ def vocoder_payload(path: str | Path) -> dict:
     return payload
 
 
-def initialize_from(model: HiFiGANModel, config: VocoderExperimentConfig) -> None:
-    """Loads ``train.init_modules`` of ``model`` from the vocoder ``train.init_from`` (same sizes and audio)."""
+def initialize_from(model: HiFiGANModel, config: VocoderExperimentConfig, verbose: bool = True) -> None:
+    """Loads ``train.init_modules`` of ``model`` from the vocoder ``train.init_from`` (same sizes and audio);
+    ``verbose`` prints what was copied (the main process of a distributed run only)."""
     init_from = config.train.init_from
     payload = vocoder_payload(init_from)
     source = from_dict(VocoderExperimentConfig, payload["config"])
     if source.audio != config.audio:
         raise ConfigError(f"train.init_from {init_from} was trained with other audio settings")
     copied = load_submodules(model, payload["model"], config.train.init_modules)
-    print(f"initialised {copied} tensors from {init_from} at step {payload['step']}")
+    if verbose:
+        print(f"initialised {copied} tensors from {init_from} at step {payload['step']}")
 
 
 def train_vocoder(
@@ -204,7 +206,7 @@ def train_vocoder(
     torch.manual_seed(config.train.seed)
     model = HiFiGANModel(config.vocoder, config.audio)
     if config.train.init_from and latest_checkpoint(run_dir) is None:
-        initialize_from(model, config)
+        initialize_from(model, config, context.is_main)
     if context.is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
         save_config(config, run_dir / "config.yaml")
