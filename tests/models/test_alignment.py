@@ -50,6 +50,21 @@ def test_batched_items_are_aligned_independently():
         assert torch.equal(batched[b], single[0])
 
 
+@pytest.mark.parametrize("threads", [2, 3, 7])
+def test_the_search_in_threads_equals_the_serial_search(threads):
+    generator = torch.Generator().manual_seed(4)
+    value = torch.randn(7, 30, 90, generator=generator)
+    x_lengths = torch.randint(5, 31, (7,), generator=generator)
+    y_lengths = x_lengths + torch.randint(0, 60, (7,), generator=generator)
+    serial = maximum_path(value, x_lengths, y_lengths, threads=1)
+    assert torch.equal(maximum_path(value, x_lengths, y_lengths, threads=threads), serial)
+    mu_x, y = torch.randn(7, 4, 30, generator=generator), torch.randn(7, 4, 90, generator=generator)
+    with_threads = align(mu_x, y, x_lengths, y_lengths)  # torch's thread count; durations from the host path
+    expected = maximum_path(gaussian_log_likelihood(mu_x, y), x_lengths, y_lengths, threads=1).sum(-1).long()
+    assert torch.equal(with_threads, expected)
+    assert with_threads.dtype == torch.long and torch.equal(with_threads.sum(-1), y_lengths)
+
+
 def test_align_recovers_a_planted_alignment():
     mu_x = torch.randn(1, 8, 4, generator=torch.Generator().manual_seed(2)) * 4
     durations = torch.tensor([[3, 1, 5, 2]])
