@@ -22,8 +22,9 @@ NEG_INF = -1e30
 
 
 @numba.njit(cache=False, nogil=True)
-def _maximum_path_one(value: np.ndarray, path: np.ndarray, t_x: int, t_y: int) -> None:
-    """In place: ``value`` (T_x, T_y) log-likelihoods become path scores, ``path`` gets the best alignment.
+def _maximum_path_one(value: np.ndarray, durations: np.ndarray, t_x: int, t_y: int) -> None:
+    """In place: ``value`` (T_x, T_y) log-likelihoods become path scores, ``durations`` (zeros, >= T_x) get the
+    frames of each token on the best alignment.
 
     Each frame belongs to exactly one token, every token gets at least one frame, and the token index never
     decreases. Ties keep the current token.
@@ -38,18 +39,18 @@ def _maximum_path_one(value: np.ndarray, path: np.ndarray, t_x: int, t_y: int) -
             value[x, y] += max(stay, advance)
     index = t_x - 1
     for y in range(t_y - 1, -1, -1):
-        path[index, y] = 1
+        durations[index] += 1
         if index != 0 and (index == y or value[index, y - 1] < value[index - 1, y - 1]):
             index -= 1
 
 
 @numba.njit(cache=False, nogil=True)
-def _maximum_path_batch(log_likelihood: np.ndarray, path: np.ndarray, t_xs: np.ndarray, t_ys: np.ndarray) -> None:
-    """``path[b]`` = the alignment of each item; ``log_likelihood`` (B, T_x, T_y) is only read: each item's
-    scores are copied to a scratch array of its own lengths (small enough to stay in the core's cache)."""
+def _maximum_path_batch(log_likelihood: np.ndarray, durations: np.ndarray, t_xs: np.ndarray, t_ys: np.ndarray) -> None:
+    """``durations[b]`` = the best alignment of each item; ``log_likelihood`` (B, T_x, T_y) is only read: each
+    item's scores are copied to a scratch array of its own lengths (small enough to stay in the core's cache)."""
     for b in range(log_likelihood.shape[0]):
         value = log_likelihood[b, : t_xs[b], : t_ys[b]].copy()
-        _maximum_path_one(value, path[b], t_xs[b], t_ys[b])
+        _maximum_path_one(value, durations[b], t_xs[b], t_ys[b])
 
 
 _pools: dict[int, ThreadPoolExecutor] = {}
@@ -62,28 +63,29 @@ def _search_pool(threads: int) -> ThreadPoolExecutor:
     return _pools[threads]
 
 
-def _host_path(
-    log_likelihood: torch.Tensor, x_lengths: torch.Tensor, y_lengths: torch.Tensor, threads: int | None
-) -> np.ndarray:
-    """The 0/1 alignment (B, T_text, T_mel) as a NumPy float32 array on the host."""
+def search_durations(
+    log_likelihood: torch.Tensor, x_lengths: torch.Tensor, y_lengths: torch.Tensor, threads: int | None = None
+) -> torch.Tensor:
+    """The most likely monotonic alignment as durations: (B, T_text) int64 frames per token on the input's
+    device, zero past each item's tokens (searched on the host; arguments as :func:`maximum_path`)."""
     if bool((y_lengths < x_lengths).any()):
         raise ValueError("an utterance has fewer mel frames than tokens; it cannot be aligned")
     value = log_likelihood.detach().float().cpu().numpy()  # read only
-    path = np.zeros(value.shape, dtype=np.float32)  # float: becomes a tensor without a conversion
+    durations = np.zeros(value.shape[:2], dtype=np.int64)
     t_xs = x_lengths.cpu().numpy().astype(np.int64)
     t_ys = y_lengths.cpu().numpy().astype(np.int64)
     threads = min(torch.get_num_threads() if threads is None else threads, len(value))
     if threads <= 1:
-        _maximum_path_batch(value, path, t_xs, t_ys)
-        return path
-    parts = np.array_split(np.arange(len(value)), threads)  # contiguous slices: views, not copies
-    jobs = [
-        _search_pool(threads).submit(_maximum_path_batch, value[i[0] : i[-1] + 1], path[i[0] : i[-1] + 1], t_xs[i], t_ys[i])
-        for i in parts
-    ]
-    for job in jobs:
-        job.result()
-    return path
+        _maximum_path_batch(value, durations, t_xs, t_ys)
+    else:
+        parts = np.array_split(np.arange(len(value)), threads)  # contiguous slices: views, not copies
+        jobs = [
+            _search_pool(threads).submit(_maximum_path_batch, value[i[0] : i[-1] + 1], durations[i[0] : i[-1] + 1], t_xs[i], t_ys[i])
+            for i in parts
+        ]
+        for job in jobs:
+            job.result()
+    return torch.from_numpy(durations).to(log_likelihood.device)  # only (B, T_text) crosses to the device
 
 
 def maximum_path(
@@ -99,8 +101,8 @@ def maximum_path(
     Returns:
         (B, T_text, T_mel) 0/1 alignment on the input's device, zero outside the lengths.
     """
-    path = _host_path(log_likelihood, x_lengths, y_lengths, threads)
-    return torch.from_numpy(path).to(device=log_likelihood.device, dtype=log_likelihood.dtype)
+    durations = search_durations(log_likelihood, x_lengths, y_lengths, threads)
+    return durations_to_path(durations, log_likelihood.shape[-1]).to(log_likelihood.dtype)
 
 
 def gaussian_log_likelihood(mu_x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -125,8 +127,7 @@ def align(
 ) -> torch.Tensor:
     """MAS durations: (B, T_text) integer frames per token, summing to each ``y_lengths``."""
     with torch.no_grad():
-        path = _host_path(gaussian_log_likelihood(mu_x, y), x_lengths, y_lengths, None)
-    return torch.from_numpy(path.sum(-1).astype(np.int64)).to(mu_x.device)  # only (B, T_text) goes back
+        return search_durations(gaussian_log_likelihood(mu_x, y), x_lengths, y_lengths)
 
 
 def durations_to_path(durations: torch.Tensor, max_frames: int | None = None) -> torch.Tensor:

@@ -97,7 +97,7 @@ class ResidualStack(nn.Module):
         layer_dilations: one list of dilations per residual layer (one convolution per dilation).
         slope: leaky ReLU slope.
 
-    Shapes: (B, channels, T) -> (B, channels, T).
+    Shapes: x and activated (B, channels, T) -> (B, channels, T).
     """
 
     def __init__(self, channels: int, kernel_size: int, layer_dilations: list[list[int]], slope: float):
@@ -109,10 +109,10 @@ class ResidualStack(nn.Module):
             nn.ModuleList(_conv(channels, channels, kernel_size, d) for d in dilations) for dilations in layer_dilations
         )
 
-    def forward(self, x: torch.Tensor, activated: torch.Tensor | None = None) -> torch.Tensor:
-        """``activated``: ``leaky_relu(x, slope)`` when the caller has it already (stacks of an MRF share it)."""
+    def forward(self, x: torch.Tensor, activated: torch.Tensor) -> torch.Tensor:
+        """``activated`` = ``leaky_relu(x, slope)``, computed once by the MRF for all its stacks."""
         for index, convs in enumerate(self.layers):
-            h = activated if index == 0 and activated is not None else F.leaky_relu(x, self.slope)
+            h = activated if index == 0 else F.leaky_relu(x, self.slope)
             for conv in convs[:-1]:
                 h = conv_leaky_relu(conv, h, self.slope)
             x = conv_plus(convs[-1], h, x)
