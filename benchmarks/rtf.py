@@ -23,7 +23,7 @@ import torch
 from timing import load_average
 from tts_gen.audio import AudioConfig, griffin_lim
 from tts_gen.experiment import build_tts_model, load_experiment
-from tts_gen.registry import DECODERS
+from tts_gen.models.decoders.registry import DECODERS
 from tts_gen.runtime import synchronize
 
 LJSPEECH_CHARACTERS_PER_SECOND = 15.65

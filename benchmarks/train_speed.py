@@ -18,10 +18,11 @@ from pathlib import Path
 import torch
 
 from tts_gen.data import LengthBucketSampler, TTSBatch, collate_tts
-from tts_gen.experiment import acoustic_datasets, build_tts_model, griffin_lim_sample, load_experiment
-from tts_gen.registry import DECODERS
+from tts_gen.experiment import build_tts_model, load_experiment
+from tts_gen.models.decoders.registry import DECODERS
 from tts_gen.runtime import synchronize
 from tts_gen.text import Tokenizer
+from tts_gen.acoustic_run import acoustic_spec, griffin_lim_sample
 from tts_gen.train.distributed import DistributedContext
 from tts_gen.train.trainer import TrainData, Trainer
 
@@ -44,15 +45,15 @@ def main() -> None:
     for family in args.families.split(","):
         config = load_experiment(Path(args.configs) / f"{family}.yaml", [f"train.batch_size={args.batch_size}", f"train.precision={args.precision}"])
         tokenizer = Tokenizer(config.text)
+        torch.manual_seed(0)
         if args.data:
-            data, stats, _ = acoustic_datasets(config, Path(args.data), tokenizer)
+            spec = acoustic_spec(config, Path(args.data))
+            data, model = spec.data, spec.build_model()
             order = LengthBucketSampler(data.train_lengths, args.batch_size, seed=0).all_batches(0)[: args.steps + 2]
             batches = [collate_tts([data.train[i] for i in indices]) for indices in order]
         else:
-            data, stats = TrainData([], [], collate_tts, [1], [1]), None
+            data, model = TrainData([], [], collate_tts, [1], [1]), build_tts_model(config, tokenizer.num_symbols)
             batches = [random_batch(args.batch_size, tokenizer.num_symbols, config.audio.n_mels, seed) for seed in range(args.steps + 2)]
-        torch.manual_seed(0)
-        model = build_tts_model(config, tokenizer.num_symbols, stats)
         context = DistributedContext(device=device)
         trainer = Trainer(model, config.train, data, "/nonexistent-run", {}, griffin_lim_sample(config.audio), context)
         times, frames = [], 0

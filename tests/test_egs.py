@@ -8,7 +8,8 @@ import yaml
 
 from tests.conftest import ROOT
 from tts_gen.data import FeatureStore, TTSDataset, collate_tts
-from tts_gen.experiment import build_tts_model, griffin_lim_sample, load_experiment
+from tts_gen.experiment import build_tts_model, load_experiment
+from tts_gen.acoustic_run import griffin_lim_sample
 from tts_gen.text import Tokenizer
 from tts_gen.train.trainer import TrainData, Trainer
 
@@ -41,7 +42,7 @@ def test_acoustic_config_trains_one_step(path, prepared_mini):
 def test_vocoder_config_trains_one_step(path, prepared_mini):
     from tts_gen.vocoders.config import load_vocoder_experiment
     from tts_gen.vocoders.data import MelSource, VocoderDataset, collate_vocoder
-    from tts_gen.vocoders.train import HiFiGANModel
+    from tts_gen.vocoders.model import HiFiGANModel
 
     config = load_vocoder_experiment(path, ["train.num_workers=0"])
     mels = MelSource(FeatureStore(prepared_mini, config.audio))

@@ -16,7 +16,7 @@ from tts_gen.cli import main
 from tts_gen.data import TTSDataset, collate_tts
 from tts_gen.data.features import FeatureStore
 from tts_gen.synthesize import load_acoustic_model
-from tts_gen.train.checkpoint import CheckpointError, load_checkpoint, resolve_checkpoint, save_checkpoint
+from tts_gen.runs import CheckpointError, load_checkpoint, resolve_checkpoint, save_checkpoint
 from tts_gen.vocoders import GriffinLimVocoder
 from tts_gen.vocoders.base import VocoderMismatchError
 

@@ -59,14 +59,14 @@ def cmd_train(args: argparse.Namespace) -> None:
     if "vocoder" in load_yaml(args.config):
         cmd_train_vocoder(args)
         return
-    from tts_gen.experiment import train_acoustic
+    from tts_gen.acoustic_run import train_acoustic
 
     position = train_acoustic(args.config, args.data, args.out, args.set, device=args.device)
     print(f"training stopped at step {position.step}; checkpoints are in {Path(args.out) / 'checkpoints'}")
 
 
 def cmd_train_vocoder(args: argparse.Namespace) -> None:
-    from tts_gen.vocoders.train import train_vocoder
+    from tts_gen.vocoders.run import train_vocoder
 
     position = train_vocoder(args.config, args.data, args.out, args.set, device=args.device)
     print(f"vocoder training stopped at step {position.step}; checkpoints are in {Path(args.out) / 'checkpoints'}")
@@ -99,13 +99,39 @@ def _output_paths(out: str, names: list[str | None]) -> list[Path]:
     return [out_path / f"{name or f'{i:04d}'}.wav" for i, name in enumerate(names, start=1)]
 
 
+def _split_pair(text: str, flag: str, example: str) -> tuple[str, str]:
+    name, separator, value = text.partition("=")
+    if not separator or not name.strip() or not value.strip():
+        raise CommandError(f"{flag} {text!r} must look like {example}")
+    return name.strip(), value.strip()
+
+
+def _decoder_options(args: argparse.Namespace) -> dict[str, object]:
+    """The family's sampling options of a command: ``--option NAME=VALUE`` (text, converted by the family's
+    options dataclass) and the shorthands ``--temperature`` and ``--steps``."""
+    options: dict[str, object] = dict(_split_pair(text, "--option", "NAME=VALUE (e.g. sampler=sde)") for text in args.option)
+    for name in ("temperature", "steps"):
+        if getattr(args, name) is not None:
+            options[name] = getattr(args, name)
+    return options
+
+
+def _add_option_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--option", action="append", default=[], metavar="NAME=VALUE",
+        help="a sampling option of the decoder family, e.g. sampler=sde or prenet_dropout=true (repeatable)",
+    )
+    parser.add_argument("--temperature", type=float, help="sampling temperature (flow, VAE, diffusion...)")
+    parser.add_argument("--steps", type=int, help="sampling steps (diffusion, flow matching)")
+
+
 def cmd_synth(args: argparse.Namespace) -> None:
     import torch
 
     from tts_gen.audio import save_wav
     from tts_gen.synthesize import Synthesizer
 
-    options = {name: getattr(args, name) for name in ("temperature", "steps") if getattr(args, name) is not None}
+    options = _decoder_options(args)
     named_texts = _read_texts(args)
     paths = _output_paths(args.out, [name for name, _ in named_texts])
     texts = [text for _, text in named_texts]
@@ -126,8 +152,8 @@ def cmd_vocode(args: argparse.Namespace) -> None:
     import torch
 
     from tts_gen.audio import load_wav, mel_spectrogram, save_wav
-    from tts_gen.train.distributed import resolve_device
-    from tts_gen.vocoders.hifigan import load_hifigan
+    from tts_gen.runtime import resolve_device
+    from tts_gen.vocoders import load_hifigan
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -150,12 +176,12 @@ def cmd_vocode(args: argparse.Namespace) -> None:
 
 
 def cmd_dump_mels(args: argparse.Namespace) -> None:
-    from tts_gen.vocoders.dump import dump_mels
+    from tts_gen.dump import dump_mels
 
     splits = [split.strip() for split in args.split.split(",") if split.strip()]
     if not splits:
         raise CommandError("--split names no split (e.g. train,val)")
-    options = {name: getattr(args, name) for name in ("temperature", "steps") if getattr(args, name) is not None}
+    options = _decoder_options(args)
     report = dump_mels(
         args.checkpoint, args.data, args.out, splits, device=args.device, batch_size=args.batch_size, options=options
     )
@@ -163,20 +189,15 @@ def cmd_dump_mels(args: argparse.Namespace) -> None:
     print(f"wrote teacher-forced mels to {report.out_dir}: {counts} utterances")
 
 
-def _parse_sweep(text: str) -> tuple[str, list[float]]:
-    name, _, values = text.partition("=")
-    try:
-        numbers = [float(v) for v in values.split(",") if v.strip()]
-    except ValueError:
-        numbers = []
-    if not name.strip() or not numbers:
-        raise CommandError(f"--sweep {text!r} must look like OPTION=V1,V2,... (e.g. steps=2,4,10,50)")
-    return name.strip(), numbers
+def _parse_sweep(text: str) -> tuple[str, list[str]]:
+    name, values = _split_pair(text, "--sweep", "OPTION=V1,V2,... (e.g. steps=2,4,10,50 or sampler=ode,sde)")
+    return name, [value.strip() for value in values.split(",") if value.strip()]
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
-    from tts_gen.evaluate.summary import summary_lines
-    from tts_gen.evaluate.runner import EvaluationConfig, evaluate
+    from tts_gen.evaluate.pipeline.plan import EvaluationConfig
+    from tts_gen.evaluate.pipeline.runner import evaluate
+    from tts_gen.evaluate.pipeline.summary import summary_lines
 
     sweeps = dict(_parse_sweep(text) for text in args.sweep)
     config = EvaluationConfig(
@@ -201,14 +222,14 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 
 
 def cmd_compare(args: argparse.Namespace) -> None:
-    from tts_gen.evaluate.report import build_report
+    from tts_gen.evaluate.report.compare import build_report
 
     paths = build_report(args.inputs, args.out, audio_sentences=args.audio_sentences, title=args.title)
     print(f"wrote {paths.markdown} and {paths.html}")
 
 
 def _add_evaluation_commands(commands: argparse._SubParsersAction) -> None:
-    from tts_gen.evaluate.runner import SKIPPABLE
+    from tts_gen.evaluate.pipeline.plan import SKIPPABLE
 
     evaluate = commands.add_parser("evaluate", help="synthesize a split and score it (MCD, F0, ASR, DNSMOS, speed...)")
     evaluate.add_argument("--checkpoint", required=True, help="acoustic model run folder or checkpoint file")
@@ -219,7 +240,7 @@ def _add_evaluation_commands(commands: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--max-utts", type=int, default=0, help="only the first N utterances (default: all)")
     evaluate.add_argument(
         "--sweep", action="append", default=[], metavar="OPTION=V1,V2",
-        help="one more condition per value of a sampling option, e.g. steps=2,4,10,50 (repeatable); "
+        help="one more condition per value of a sampling option, e.g. steps=2,4,10,50 or sampler=ode,sde (repeatable); "
         "an option the family lacks is skipped with a note",
     )
     evaluate.add_argument("--diversity-samples", type=int, default=4, help="samples per sentence for diversity")
@@ -254,8 +275,7 @@ def _add_vocoder_commands(commands: argparse._SubParsersAction) -> None:
     dump.add_argument("--out", required=True, help="folder for <id>.npy mels and dump.json")
     dump.add_argument("--split", default="train,val", help="comma-separated splits (default: train,val)")
     dump.add_argument("--batch-size", type=int, default=16, help="utterances per batch")
-    dump.add_argument("--temperature", type=float, help="sampling temperature (flow, VAE, diffusion...)")
-    dump.add_argument("--steps", type=int, help="sampling steps (diffusion, flow matching)")
+    _add_option_arguments(dump)
     dump.add_argument("--device", default="cpu", help="cpu, cuda or auto")
     dump.set_defaults(handler=cmd_dump_mels)
 
@@ -324,8 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--text-file", help="file with one utterance per line ('id|text' lines write id.wav)")
     synth.add_argument("--out", required=True, help="output .wav (or a folder for several utterances)")
     synth.add_argument("--vocoder", default="griffin-lim", help="griffin-lim or a vocoder run folder/checkpoint")
-    synth.add_argument("--temperature", type=float, help="sampling temperature (flow, VAE, diffusion...)")
-    synth.add_argument("--steps", type=int, help="sampling steps (diffusion, flow matching)")
+    _add_option_arguments(synth)
     synth.add_argument("--length-scale", type=float, default=1.0, help="> 1 speaks slower, < 1 faster")
     synth.add_argument("--device", default="cpu", help="cpu, cuda or auto")
     synth.add_argument("--seed", type=int, default=0, help="seed of the sampling noise")

@@ -20,6 +20,8 @@ from typing import Any, Mapping, TypeVar
 
 import yaml
 
+from tts_gen.files import write_text
+
 T = TypeVar("T")
 
 
@@ -178,8 +180,8 @@ def load_config(cls: type[T], path: str | Path | None = None, overrides: list[st
 
 
 def save_config(config: Any, path: str | Path) -> None:
-    """Writes the fully resolved config as YAML."""
-    Path(path).write_text(yaml.safe_dump(to_dict(config), sort_keys=False))
+    """Writes the fully resolved config as YAML (atomically)."""
+    write_text(path, yaml.safe_dump(to_dict(config), sort_keys=False))
 
 
 def config_hash(config: Any, length: int = 10) -> str:

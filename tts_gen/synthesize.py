@@ -17,10 +17,9 @@ from tts_gen.data.dataset import pad_sequences
 from tts_gen.data.features import MelStats
 from tts_gen.experiment import ExperimentConfig, build_tts_model, config_from_checkpoint
 from tts_gen.models.tts import TTSModel
-from tts_gen.runtime import synchronize
+from tts_gen.runs import CheckpointError, load_run_checkpoint
+from tts_gen.runtime import resolve_device, synchronize
 from tts_gen.text import Tokenizer, split_sentences
-from tts_gen.train.checkpoint import CheckpointError, load_checkpoint, resolve_checkpoint
-from tts_gen.train.distributed import resolve_device
 from tts_gen.vocoders import Vocoder, load_vocoder
 
 
@@ -47,9 +46,7 @@ def load_acoustic_model(path: str | Path, device: str | torch.device = "cpu", us
         CheckpointError: a missing or corrupt checkpoint, one of another kind, or one whose symbol table
             does not match this version of tts_gen.
     """
-    payload = load_checkpoint(resolve_checkpoint(path))
-    if payload.get("kind") != "acoustic":
-        raise CheckpointError(f"{path} is a {payload.get('kind')} checkpoint, not an acoustic model")
+    payload = load_run_checkpoint(path, "acoustic")
     config: ExperimentConfig = config_from_checkpoint(payload)
     try:
         tokenizer = Tokenizer.from_state_dict(payload["symbols"])

@@ -48,7 +48,7 @@ def test_rerun_skips_finished_work_and_ignores_stale_temporary_files(mini_corpus
     stamps = {p.name: p.stat().st_mtime_ns for p in store.root.glob("*.npy")}
     victim = store.path("LJ001-0008")
     victim.unlink()
-    (store.root / ".LJ001-0008.123.tmp.npy").write_bytes(b"half a file")  # what a killed worker leaves
+    (store.root / ".LJ001-0008.npy.123.tmp").write_bytes(b"half a file")  # what a killed worker leaves
     prepare_corpus(mini_corpus, out, corpus="ljspeech-format", num_workers=1)
     assert victim.is_file() and np.load(victim).shape[0] == 80
     assert not list(store.root.glob(".*tmp*"))

@@ -30,7 +30,7 @@ TINY = [
 @pytest.fixture(scope="session")
 def tiny_runs(prepared_mini, tmp_path_factory) -> list[Path]:
     """Two flow runs of two steps each, with different seeds."""
-    from tts_gen.experiment import train_acoustic
+    from tts_gen.acoustic_run import train_acoustic
 
     runs = []
     for seed in (1, 2):

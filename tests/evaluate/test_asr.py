@@ -8,7 +8,7 @@ import subprocess
 import pytest
 import soundfile as sf
 
-from tts_gen.evaluate.asr import align_counts, char_errors, score_transcript, scoring_text, word_errors
+from tts_gen.evaluate.metrics.asr import align_counts, char_errors, score_transcript, scoring_text, word_errors
 
 
 def test_scoring_text_normalizes_both_sides_the_same_way():
@@ -46,7 +46,7 @@ FLITE_SENTENCE = "Examination of the cartridge cases found on the sixth floor of
 @pytest.mark.skipif(shutil.which("flite") is None, reason="flite is not installed (apt-get install flite)")
 def test_recognizer_recovers_a_clean_flite_utterance(tmp_path):
     pytest.importorskip("pocketsphinx", reason="the eval extra is not installed: pip install -e '.[eval]'")
-    from tts_gen.evaluate.asr import Recognizer
+    from tts_gen.evaluate.metrics.asr import Recognizer
 
     path = tmp_path / "flite.wav"
     subprocess.run(["flite", "-voice", "slt", "-t", FLITE_SENTENCE, "-o", str(path)], check=True, capture_output=True)

@@ -14,7 +14,7 @@ from tts_gen.audio import load_wav
 def test_clean_speech_scores_above_noisy_speech():
     pytest.importorskip("onnxruntime", reason="the eval extra is not installed: pip install -e '.[eval]'")
     pytest.importorskip("speechmos", reason="the eval extra is not installed: pip install -e '.[eval]'")
-    from tts_gen.evaluate.dnsmos import Dnsmos
+    from tts_gen.evaluate.metrics.dnsmos import Dnsmos
 
     # 4.8 s: repeated once to reach DNSMOS's 9.01 s window, so each score is a single model pass
     clean = load_wav(MINI_CORPUS / "wavs" / "LJ001-0004.wav", 16000)[: int(4.8 * 16000)].numpy()

@@ -8,7 +8,7 @@ import pytest
 
 from tests.evaluate.conftest import SECOND, evaluate_args
 from tts_gen.cli import main
-from tts_gen.evaluate.store import read_rows
+from tts_gen.evaluate.pipeline.store import read_rows
 
 
 def test_evaluation_writes_every_condition_and_metric(tiny_evaluations, capsys):

@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from tests.evaluate.signals import SAMPLE_RATE, harmonic_tone
-from tts_gen.evaluate.f0 import SEMITONE, pitch_scores
-from tts_gen.evaluate.mcd import MCD_SCALE, mel_cepstral_distortion, mel_l1
-from tts_gen.evaluate.world import WorldConfig, analyze, dtw_path, mc2sp, mcep_params, sp2mc
+from tts_gen.evaluate.metrics.f0 import SEMITONE, pitch_scores
+from tts_gen.evaluate.metrics.mcd import MCD_SCALE, mel_cepstral_distortion, mel_l1
+from tts_gen.evaluate.metrics.world import WorldConfig, analyze, dtw_path, mc2sp, mcep_params, sp2mc
 
 
 def test_sp2mc_inverts_mc2sp():

@@ -10,12 +10,12 @@ import pytest
 import torch
 from torch import nn
 
-from tts_gen.evaluate.diversity import diversity_scores
-from tts_gen.evaluate.likelihood import is_likelihood, likelihood_terms
-from tts_gen.evaluate.metrics import summarize_rows
-from tts_gen.evaluate.robustness import duration_check, robustness_sentences
-from tts_gen.evaluate.speed import PeakMemory, parameter_count, real_time_factor
-from tts_gen.evaluate.stats import bootstrap_mean, holm, paired_test
+from tts_gen.evaluate.metrics.diversity import diversity_scores
+from tts_gen.evaluate.metrics.likelihood import is_likelihood, likelihood_terms
+from tts_gen.evaluate.metrics.catalogue import summarize_rows
+from tts_gen.evaluate.metrics.robustness import duration_check, robustness_sentences
+from tts_gen.evaluate.metrics.speed import PeakMemory, parameter_count, real_time_factor
+from tts_gen.evaluate.metrics.stats import bootstrap_mean, holm, paired_test
 
 
 def test_bootstrap_interval_brackets_the_mean_and_narrows_with_more_data():

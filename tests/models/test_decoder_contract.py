@@ -7,9 +7,10 @@ import torch
 
 from tests.conftest import ROOT
 from tts_gen.experiment import load_experiment
-from tts_gen.models.decoders.base import AdversarialDecoder, AdversarialTerms, Decoder
+from tts_gen.models.decoders.base import AdversarialDecoder, Decoder
+from tts_gen.trainable import AdversarialTerms
 from tts_gen.models.layers.masks import sequence_mask
-from tts_gen.registry import DECODERS, build_decoder
+from tts_gen.models.decoders.registry import DECODERS, build_decoder
 
 N_MELS = 80
 FAMILIES = sorted(DECODERS)

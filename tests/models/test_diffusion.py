@@ -11,10 +11,12 @@ from torch import nn
 from tests.conftest import ROOT
 from tts_gen.cli import main
 from tts_gen.experiment import load_experiment
-from tts_gen.models.decoders.diffusion import DiffusionDecoder, cut_segments, stratified_times
+from tts_gen.models.decoders.diffusion import DiffusionDecoder
+from tts_gen.models.layers.masks import cut_segments
+from tts_gen.models.layers.times import stratified_times
 from tts_gen.models.layers.masks import sequence_mask
 from tts_gen.models.layers.unet import UNet1D
-from tts_gen.registry import build_decoder
+from tts_gen.models.decoders.registry import build_decoder
 
 N_MELS = 80
 

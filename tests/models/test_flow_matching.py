@@ -17,7 +17,7 @@ from tests.models.test_diffusion import (
 from tts_gen.experiment import load_experiment
 from tts_gen.models.decoders.flow_matching import FlowMatchingDecoder
 from tts_gen.models.layers.unet import UNet1D
-from tts_gen.registry import build_decoder
+from tts_gen.models.decoders.registry import build_decoder
 from tts_gen.synthesize import Synthesizer
 
 

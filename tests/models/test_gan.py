@@ -9,8 +9,9 @@ import torch
 from tests.conftest import ROOT
 from tts_gen.cli import main
 from tts_gen.data import FeatureStore, TTSDataset, collate_tts
-from tts_gen.experiment import build_tts_model, griffin_lim_sample, load_experiment
-from tts_gen.models.decoders.base import AdversarialTerms
+from tts_gen.experiment import build_tts_model, load_experiment
+from tts_gen.acoustic_run import griffin_lim_sample
+from tts_gen.trainable import AdversarialTerms
 from tts_gen.models.decoders.gan import GANDecoder, GANDecoderConfig
 from tts_gen.models.layers.discriminator import (
     DiscriminatorOutput,
@@ -22,7 +23,7 @@ from tts_gen.models.layers.discriminator import (
 )
 from tts_gen.models.layers.masks import sequence_mask
 from tts_gen.text import Tokenizer
-from tts_gen.train.logging import read_metrics
+from tts_gen.runs import read_metrics
 from tts_gen.train.trainer import TrainData, Trainer
 
 N_MELS = 80

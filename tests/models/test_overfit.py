@@ -8,10 +8,11 @@ import torch
 from tests.conftest import ROOT
 from tts_gen.data.dataset import TTSDataset, collate_tts
 from tts_gen.data.features import FeatureStore
-from tts_gen.experiment import build_tts_model, griffin_lim_sample, load_experiment
-from tts_gen.registry import DECODERS
+from tts_gen.experiment import build_tts_model, load_experiment
+from tts_gen.acoustic_run import griffin_lim_sample
+from tts_gen.models.decoders.registry import DECODERS
 from tts_gen.text import Tokenizer
-from tts_gen.train.logging import read_metrics
+from tts_gen.runs import read_metrics
 from tts_gen.train.trainer import TrainData, Trainer
 
 STEPS = 80

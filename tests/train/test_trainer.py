@@ -9,10 +9,11 @@ from torch import nn
 from tests.conftest import ROOT
 from tts_gen.config import ConfigError
 from tts_gen.data import FeatureStore, TTSDataset, collate_tts
-from tts_gen.experiment import build_tts_model, griffin_lim_sample, load_experiment, train_acoustic
+from tts_gen.experiment import build_tts_model, load_experiment
+from tts_gen.acoustic_run import griffin_lim_sample, train_acoustic
 from tts_gen.text import Tokenizer
-from tts_gen.train.checkpoint import CheckpointError, load_checkpoint, resolve_checkpoint, step_checkpoints
-from tts_gen.train.interface import Sample, StepOutput
+from tts_gen.runs import CheckpointError, load_checkpoint, resolve_checkpoint, step_checkpoints
+from tts_gen.trainable import Sample, StepOutput
 from tts_gen.train.trainer import TrainData, Trainer, TrainingDiverged
 
 TINY = [
@@ -76,10 +77,15 @@ def test_corrupt_and_missing_checkpoints_are_clear_errors(tmp_path):
 class Flaky(nn.Module):
     """A model whose loss is NaN on the steps listed in ``bad``."""
 
+    discriminator = None
+
     def __init__(self, bad: set[int]):
         super().__init__()
         self.weight = nn.Parameter(torch.zeros(1))
         self.bad, self.calls = bad, 0
+
+    def loss_keys(self) -> tuple[str, ...]:
+        return ("toy/loss",)
 
     def forward(self, batch) -> StepOutput:
         self.calls += 1
@@ -146,7 +152,7 @@ def test_a_new_run_can_start_from_another_runs_encoder(prepared_mini, tmp_path):
 
 def test_sampling_defaults_and_step_budget_may_change_on_resume_but_the_model_may_not(tmp_path):
     from tts_gen.config import save_config
-    from tts_gen.experiment import check_resumable
+    from tts_gen.train.run import check_resumable
 
     config = ROOT / "egs" / "demo" / "diffusion.yaml"
     save_config(load_experiment(config), tmp_path / "config.yaml")

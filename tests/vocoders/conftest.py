@@ -39,7 +39,7 @@ def one_thread():
 @pytest.fixture(scope="session")
 def vocoder_run(prepared_mini, tmp_path_factory):
     """A tiny HiFi-GAN trained for 2 steps through ``train_vocoder``."""
-    from tts_gen.vocoders.train import train_vocoder
+    from tts_gen.vocoders.run import train_vocoder
 
     run = tmp_path_factory.mktemp("vocoder") / "hifigan"
     train_vocoder(DEMO, prepared_mini, run, [*TINY, "train.max_steps=2", "train.val_every=1000", "train.checkpoint_every=1000"], device="cpu")
@@ -49,7 +49,7 @@ def vocoder_run(prepared_mini, tmp_path_factory):
 @pytest.fixture(scope="session")
 def acoustic_run(prepared_mini, tmp_path_factory):
     """A small flow acoustic model (its decoder needs even lengths) trained for 1 step."""
-    from tts_gen.experiment import train_acoustic
+    from tts_gen.acoustic_run import train_acoustic
 
     run = tmp_path_factory.mktemp("acoustic") / "flow"
     overrides = [

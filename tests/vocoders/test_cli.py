@@ -15,10 +15,10 @@ from tts_gen.audio import AudioConfig, load_wav, mel_spectrogram
 from tts_gen.cli import main
 from tts_gen.data.features import FeatureStore
 from tts_gen.data.manifest import read_manifest
-from tts_gen.train.checkpoint import load_checkpoint, resolve_checkpoint
+from tts_gen.runs import load_checkpoint, resolve_checkpoint
 from tts_gen.vocoders import VocoderMismatchError, load_hifigan, load_vocoder
 from tts_gen.vocoders.data import MelSource, VocoderDataset
-from tts_gen.vocoders.train import check_mels_dir
+from tts_gen.vocoders.run import check_mels_dir
 
 
 def test_vocode_a_recording_and_a_mel(vocoder_run, tmp_path):

@@ -8,12 +8,12 @@ import torch
 from tests.vocoders.conftest import DEMO, TINY
 from tts_gen.audio import AudioConfig
 from tts_gen.data.features import FeatureStore
-from tts_gen.train.checkpoint import load_checkpoint, resolve_checkpoint
-from tts_gen.train.logging import read_metrics
+from tts_gen.runs import load_checkpoint, resolve_checkpoint
+from tts_gen.runs import read_metrics
 from tts_gen.train.trainer import TrainData, Trainer
 from tts_gen.vocoders.config import load_vocoder_experiment
 from tts_gen.vocoders.data import MelSource, VocoderDataset, collate_vocoder
-from tts_gen.vocoders.train import HiFiGANModel, cut_segments, sample_audio
+from tts_gen.vocoders.model import HiFiGANModel, cut_vocoder_segments, sample_audio
 
 
 def shortest_clips(prepared_mini, config, count: int = 2) -> VocoderDataset:
@@ -38,7 +38,7 @@ def test_segments_cut_mel_and_audio_at_the_same_place(prepared_mini):
     clips = shortest_clips(prepared_mini, config, 3)
     batch = collate_vocoder([clips[i] for i in range(3)])
     torch.manual_seed(0)
-    segments = cut_segments(batch, 16, config.audio)
+    segments = cut_vocoder_segments(batch, 16, config.audio)
     assert segments.mel.shape == (3, 80, 16) and segments.audio.shape == (3, 1, 16 * 256)
     for i in range(3):  # each window's mel equals the mel of its own audio (away from the window's edges)
         from tts_gen.audio import mel_spectrogram

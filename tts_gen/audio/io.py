@@ -9,6 +9,8 @@ import soundfile as sf
 import torch
 import torchaudio
 
+from tts_gen.files import atomic_write
+
 
 class AudioFileError(ValueError):
     """An audio file is missing, unreadable, empty or holds non-finite samples."""
@@ -56,7 +58,5 @@ def save_wav(path: str | Path, wav: torch.Tensor | np.ndarray, sample_rate: int)
     if isinstance(wav, torch.Tensor):
         wav = wav.detach().float().cpu().numpy()
     wav = np.clip(np.asarray(wav, dtype=np.float32).reshape(-1), -1.0, 1.0)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    sf.write(str(tmp), wav, sample_rate, subtype="PCM_16", format="WAV")
-    tmp.replace(path)
+    with atomic_write(path, "wb", sync=False) as handle:
+        sf.write(handle, wav, sample_rate, subtype="PCM_16", format="WAV")

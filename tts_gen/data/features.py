@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from tts_gen.audio import AudioConfig, load_wav, mel_spectrogram
 from tts_gen.config import config_hash
+from tts_gen.files import remove_leftovers, save_npy, write_json
 
 
 def feature_key(audio: AudioConfig) -> str:
@@ -68,15 +69,7 @@ class FeatureStore:
         return MelStats(**json.loads(path.read_text()))
 
     def save_stats(self, stats: MelStats) -> None:
-        from tts_gen.data.manifest import write_json_atomic
-
-        write_json_atomic(self.root / "stats.json", {"mean": stats.mean, "std": stats.std})
-
-
-def _save_npy_atomic(path: Path, array: np.ndarray) -> None:
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npy")
-    np.save(tmp, array)
-    tmp.replace(path)
+        write_json(self.root / "stats.json", {"mean": stats.mean, "std": stats.std})
 
 
 def _extract_one(job: tuple[str, str, Path, AudioConfig]) -> tuple[str, int, int]:
@@ -88,7 +81,7 @@ def _extract_one(job: tuple[str, str, Path, AudioConfig]) -> tuple[str, int, int
         return utt_id, n_samples, np.load(out_path, mmap_mode="r").shape[-1]
     wav = load_wav(audio_path, audio.sample_rate)
     mel = mel_spectrogram(wav, audio).numpy()
-    _save_npy_atomic(out_path, mel)
+    save_npy(out_path, mel)
     return utt_id, wav.numel(), mel.shape[-1]
 
 
@@ -110,8 +103,7 @@ def extract_features(
         ``{id: (n_samples, n_frames)}`` for every job.
     """
     store.root.mkdir(parents=True, exist_ok=True)
-    for leftover in store.root.glob(".*.tmp.npy"):  # from an interrupted run
-        leftover.unlink()
+    remove_leftovers(store.root)  # of an interrupted run
     work = [(utt_id, audio, store.path(utt_id), store.audio) for utt_id, audio in jobs]
     workers = num_workers or os.cpu_count() or 1
     results = {}

@@ -20,6 +20,7 @@ from tqdm import tqdm
 from tts_gen.audio import load_wav, save_wav
 from tts_gen.data.corpus import SPLITS, standard_split_texts
 from tts_gen.errors import MissingProgramError
+from tts_gen.files import write_text
 
 FLITE_VOICE = "slt"
 SAMPLE_RATE = 22050
@@ -93,8 +94,5 @@ def make_ljflite(out_dir: str | Path, max_utts: int | None = None, num_workers: 
     with multiprocessing.get_context("fork").Pool(workers, initializer=_init_worker) as pool:
         for _ in tqdm(pool.imap_unordered(_speak, jobs, chunksize=4), total=len(jobs), desc="ljflite", unit="utt"):
             pass
-    metadata = out_dir / "metadata.csv"
-    tmp = metadata.with_name(".metadata.csv.tmp")
-    tmp.write_text("".join(f"{utt_id}|{text}|{text}\n" for utt_id, text in rows), encoding="utf-8")
-    tmp.replace(metadata)
+    write_text(out_dir / "metadata.csv", "".join(f"{utt_id}|{text}|{text}\n" for utt_id, text in rows))
     return out_dir

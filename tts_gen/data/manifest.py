@@ -11,12 +11,12 @@ A prepared data folder holds::
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from tts_gen.audio import AudioConfig
 from tts_gen.config import from_dict
+from tts_gen.files import atomic_write
 
 
 @dataclass
@@ -55,26 +55,11 @@ class PreparedInfo:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def write_json_atomic(path: Path, payload: object) -> None:
-    """Writes JSON through a temporary file and a rename, so a crash never leaves half a file."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(payload, handle, indent=1, ensure_ascii=False)
-        handle.flush()
-        os.fsync(handle.fileno())
-    tmp.replace(path)
-
-
 def write_manifest(path: str | Path, utterances: list[Utterance]) -> None:
     """Writes one JSON line per utterance, atomically."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
+    with atomic_write(path, "w") as handle:
         for utt in utterances:
             handle.write(json.dumps(asdict(utt), ensure_ascii=False) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    tmp.replace(path)
 
 
 def read_manifest(path: str | Path) -> list[Utterance]:

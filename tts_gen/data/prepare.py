@@ -13,9 +13,11 @@ from pathlib import Path
 from tqdm import tqdm
 
 from tts_gen.audio import AudioConfig
+from tts_gen.config import to_dict
 from tts_gen.data.corpus import SPLITS, CorpusEntry, read_metadata, split_ids
 from tts_gen.data.features import FeatureStore, compute_stats, extract_features, feature_key
-from tts_gen.data.manifest import PreparedInfo, Utterance, read_manifest, write_json_atomic, write_manifest
+from tts_gen.data.manifest import PreparedInfo, Utterance, read_manifest, write_manifest
+from tts_gen.files import write_json, write_text
 
 
 def _text_units(text: str) -> tuple[str, list[str]]:
@@ -103,7 +105,7 @@ def prepare_corpus(
     for split in SPLITS:
         write_manifest(out_dir / f"{split}.jsonl", [by_id[i] for i in splits[split]])
         lines = "".join(f"{i}|{by_id[i].normalized}\n" for i in splits[split])
-        (out_dir / f"{split}.txt").write_text(lines, encoding="utf-8")  # for `tts-gen synth --text-file`
+        write_text(out_dir / f"{split}.txt", lines)  # for `tts-gen synth --text-file`
     store.save_stats(compute_stats(store, splits["train"]))
     info = PreparedInfo(
         corpus=corpus,
@@ -112,9 +114,7 @@ def prepare_corpus(
         audio=audio,
         counts={split: len(ids) for split, ids in splits.items()},
     )
-    from tts_gen.config import to_dict
-
-    write_json_atomic(out_dir / "prepare.json", to_dict(info))
+    write_json(out_dir / "prepare.json", to_dict(info))
     return info
 
 

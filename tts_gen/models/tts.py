@@ -22,11 +22,11 @@ from torch import nn
 from tts_gen.data.dataset import TTSBatch
 from tts_gen.data.features import MelStats
 from tts_gen.models.alignment import align, duration_loss, expand, predicted_durations, prior_loss
-from tts_gen.models.decoders.base import AdversarialDecoder, AdversarialTerms, DecoderConfig
+from tts_gen.models.decoders.base import AdversarialDecoder, DecoderConfig
 from tts_gen.models.encoder import EncoderConfig, TextEncoder
 from tts_gen.models.layers.masks import sequence_mask
-from tts_gen.registry import build_decoder
-from tts_gen.train.interface import Sample, StepOutput
+from tts_gen.models.decoders.registry import build_decoder
+from tts_gen.trainable import AdversarialTerms, Sample, StepOutput
 
 
 @dataclass
@@ -61,7 +61,7 @@ def trim_durations(durations: torch.Tensor, totals: torch.Tensor) -> torch.Tenso
 
 
 class TTSModel(nn.Module):
-    """Encoder + aligner + decoder; the trainer's interface is :class:`tts_gen.train.interface.StepOutput`."""
+    """Encoder + aligner + decoder, trainable by the trainer (see :mod:`tts_gen.trainable`)."""
 
     def __init__(self, config: TTSConfig, num_symbols: int, n_mels: int, mel_stats: MelStats | None = None):
         super().__init__()
@@ -79,6 +79,9 @@ class TTSModel(nn.Module):
     @property
     def frame_multiple(self) -> int:
         return self.decoder.frame_multiple
+
+    def loss_keys(self) -> tuple[str, ...]:
+        return ("encoder/prior", "encoder/duration", *self.decoder.loss_keys())
 
     def normalize(self, mel: torch.Tensor) -> torch.Tensor:
         return (mel - self.mel_mean) / self.mel_std

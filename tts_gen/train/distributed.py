@@ -1,4 +1,4 @@
-"""Distributed data parallel training under ``torchrun``, and the device of a run.
+"""Distributed data parallel training under ``torchrun``.
 
 ``torchrun`` sets ``WORLD_SIZE``, ``RANK`` and ``LOCAL_RANK``; with more than one process the trainer joins the
 process group, each rank takes every ``world_size``-th batch, and gradients are averaged across ranks with one
@@ -14,6 +14,8 @@ from typing import Iterable
 import torch
 import torch.distributed as dist
 
+from tts_gen.runtime import resolve_device
+
 
 @dataclass(frozen=True)
 class DistributedContext:
@@ -28,16 +30,6 @@ class DistributedContext:
     @property
     def enabled(self) -> bool:
         return self.world_size > 1
-
-
-def resolve_device(name: str) -> torch.device:
-    """``auto`` picks CUDA when available; ``cuda`` without a GPU is an error that says so."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda was asked for, but no CUDA device is available")
-    return device
 
 
 def setup_distributed(device_name: str = "auto") -> DistributedContext:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 
-from tts_gen.train.interface import Sample
+from tts_gen.trainable import Sample
 
 
 def plot_mels(mels: dict[str, torch.Tensor]):
@@ -64,10 +64,3 @@ class TrainLogger:
             self.writer.flush()
             self.writer.close()
 
-
-def read_metrics(run_dir: str | Path) -> list[dict]:
-    """The rows of a run's ``metrics.jsonl`` (empty if it has none)."""
-    path = Path(run_dir) / "metrics.jsonl"
-    if not path.is_file():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]

@@ -5,7 +5,7 @@ schedule, gradient clipping, optional EMA of the weights, bf16/fp16 autocast on 
 steps whose loss or gradient is not finite, validation every N steps, atomic checkpoints (last K + best),
 exact resume (weights, optimizers, schedulers, scaler, EMA, step, sampler position, RNG states), a progress
 bar, TensorBoard logs, and a checkpoint on Ctrl-C so that nothing is lost. Adversarial models (those with a
-``discriminator``) get a discriminator step before each generator step; see :mod:`tts_gen.train.interface`.
+``discriminator``) get a discriminator step before each generator step; see :mod:`tts_gen.trainable`.
 """
 
 from __future__ import annotations
@@ -24,22 +24,15 @@ from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
 from tts_gen.data.dataset import LengthBucketSampler
+from tts_gen.config import ConfigError
 from tts_gen.errors import TTSGenError
-from tts_gen.models.decoders.base import AdversarialTerms
-from tts_gen.train.checkpoint import (
-    latest_checkpoint,
-    load_checkpoint,
-    prune_checkpoints,
-    rng_state,
-    save_checkpoint,
-    set_rng_state,
-    versions,
-)
+from tts_gen.runs import latest_checkpoint, load_checkpoint, prune_checkpoints, save_checkpoint, versions
 from tts_gen.train.config import TrainConfig
 from tts_gen.train.distributed import DistributedContext, average_gradients
-from tts_gen.train.interface import Sample, StepOutput
 from tts_gen.train.logging import TrainLogger
 from tts_gen.train.optim import EMA, build_optimizer, build_scheduler
+from tts_gen.train.state import rng_state, set_rng_state
+from tts_gen.trainable import Sample, StepOutput, Trainable
 
 
 class TrainingDiverged(TTSGenError):
@@ -66,21 +59,22 @@ class Position:
     batch_in_epoch: int = 0
 
 
-def detached(adversarial: AdversarialTerms) -> AdversarialTerms:
-    return AdversarialTerms(
-        cond=adversarial.cond.detach(),
-        mask=adversarial.mask,
-        real=adversarial.real.detach(),
-        fake=adversarial.fake.detach(),
-        extra={k: v.detach() for k, v in adversarial.extra.items()},
-    )
+def check_loss_keys(config: TrainConfig, known: tuple[str, ...]) -> None:
+    """Every key of ``train.loss_weights`` and ``train.loss_warmup`` must be a loss term the model returns."""
+    for section in ("loss_weights", "loss_warmup"):
+        unknown = sorted(set(getattr(config, section)) - set(known))
+        if unknown:
+            raise ConfigError(
+                f"train.{section} names {', '.join(unknown)}, which the model does not return; "
+                f"its loss terms are: {', '.join(known)}"
+            )
 
 
 class Trainer:
     """Trains ``model`` into ``run_dir``, resuming from its latest checkpoint if there is one.
 
     Args:
-        model: a trainable model (see :mod:`tts_gen.train.interface`), on the CPU.
+        model: a trainable model (see :mod:`tts_gen.trainable`), on the CPU.
         config: training settings.
         data: datasets and collate function.
         run_dir: the run folder (checkpoints/, tb/, metrics.jsonl).
@@ -91,7 +85,7 @@ class Trainer:
 
     def __init__(
         self,
-        model: nn.Module,
+        model: Trainable,
         config: TrainConfig,
         data: TrainData,
         run_dir: str | Path,
@@ -99,6 +93,7 @@ class Trainer:
         sample_audio: Callable[[Sample], tuple[torch.Tensor, int]],
         context: DistributedContext = DistributedContext(),
     ):
+        check_loss_keys(config, model.loss_keys())
         self.config = config
         self.context = context
         self.device = context.device
@@ -235,7 +230,7 @@ class Trainer:
         finite = True
         if out.adversarial is not None:
             with self._autocast():
-                d_terms = self.model.discriminator_loss(detached(out.adversarial))
+                d_terms = self.model.discriminator_loss(out.adversarial.detached())
             d_norm, d_finite = self._apply("discriminator", self.weighted_sum(d_terms), list(self.discriminator.parameters()))
             finite &= d_finite
             logged.update({key: float(value.detach()) for key, value in d_terms.items()})

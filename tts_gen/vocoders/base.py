@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import torch
 from torch import nn
 
 from tts_gen.audio import AudioConfig
@@ -37,16 +34,3 @@ class Vocoder(nn.Module):
                 "use a vocoder trained with the acoustic model's audio settings"
             )
 
-
-def load_vocoder(spec: str | Path | None, audio: AudioConfig, device: str | torch.device = "cpu") -> Vocoder:
-    """``None`` or ``griffin-lim`` -> Griffin-Lim for ``audio``; otherwise a trained vocoder's run folder or
-    checkpoint, which must have been trained with the same audio settings."""
-    if spec is None or str(spec) == "griffin-lim":
-        from tts_gen.vocoders.griffinlim import GriffinLimVocoder
-
-        return GriffinLimVocoder(audio).to(device)
-    from tts_gen.vocoders.hifigan import load_hifigan
-
-    vocoder = load_hifigan(spec, device)
-    vocoder.check_audio(audio)
-    return vocoder

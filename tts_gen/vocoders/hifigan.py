@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Iterator, Literal
 
 import torch
@@ -400,21 +399,3 @@ class HiFiGAN(Vocoder):
             return self.generator.vocode_chunked(mel, self.chunk_frames)[:, 0]
         return self.generator(mel)[:, 0]
 
-
-def load_hifigan(spec: str | Path, device: str | torch.device = "cpu", use_ema: bool = True) -> HiFiGAN:
-    """A trained HiFi-GAN from a vocoder run folder (its best checkpoint) or checkpoint file.
-
-    Raises:
-        CheckpointError: a missing or corrupt checkpoint, or one that is not a vocoder.
-    """
-    from tts_gen.config import from_dict
-    from tts_gen.vocoders.config import VocoderExperimentConfig
-    from tts_gen.vocoders.train import vocoder_payload
-
-    payload = vocoder_payload(spec)
-    config = from_dict(VocoderExperimentConfig, payload["config"])
-    weights = payload["ema"] if use_ema and payload.get("ema") else payload["model"]
-    generator = HiFiGANGenerator(config.vocoder.generator, config.audio.n_mels)
-    prefix = "generator."
-    generator.load_state_dict({k[len(prefix) :]: v for k, v in weights.items() if k.startswith(prefix)})
-    return HiFiGAN(generator, config.audio).to(device).eval()

@@ -41,7 +41,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from tts_gen.models.decoders.base import Decoder, DecoderConfig, DecoderOutput
-from tts_gen.models.encoder import ConvReluNorm
+from tts_gen.models.layers.conv import ConvReluNorm
 from tts_gen.models.layers.masks import pad_to_multiple
 
 
@@ -216,6 +216,9 @@ class ARDecoder(Decoder):
         self.out_lstm = nn.Linear(config.lstm_channels, 2 * r * n_mels)
         self.out_cond = nn.Linear(config.cond_channels, 2 * r * n_mels, bias=False)
         self.postnet = Postnet(n_mels, config) if config.postnet_layers > 0 else None
+
+    def loss_keys(self) -> tuple[str, ...]:
+        return ("ar/nll", "ar/postnet") if self.postnet is not None else ("ar/nll",)
 
     # ----------------------------------------------------------------------------------------- shared
 

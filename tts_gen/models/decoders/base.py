@@ -8,23 +8,27 @@ two entry points, with the same names in every family:
   predicted mel where the family has one;
 * ``generate(cond, mask, options) -> mel``: a sample, zero past the mask.
 
-A family declares its sampling options as a small dataclass (``options_class``) and any length constraint
-(``frame_multiple``). Adversarial families subclass :class:`AdversarialDecoder`, which adds a discriminator.
+A family declares the names of its loss terms (``loss_keys``), its sampling options as a small dataclass
+(``options_class``) and any length constraint (``frame_multiple``). Adversarial families subclass
+:class:`AdversarialDecoder`, which adds a discriminator.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import abc
+import typing
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 import torch
 from torch import nn
 
+from tts_gen.trainable import AdversarialTerms
+
 
 @dataclass
 class DecoderConfig:
-    """Base of every family's config; ``family`` picks the variant (see ``tts_gen.registry``).
+    """Base of every family's config; ``family`` picks the variant (see ``tts_gen.models.decoders.registry``).
 
     ``sampling`` sets the run's default sampling options (e.g. ``{temperature: 0.3}``), which synthesis and
     evaluation use unless told otherwise; unset options keep the family's published defaults.
@@ -35,7 +39,7 @@ class DecoderConfig:
 
     @classmethod
     def resolve_variant(cls, data: Mapping[str, Any]) -> type:
-        from tts_gen.registry import decoder_entry
+        from tts_gen.models.decoders.registry import decoder_entry
 
         if "family" not in data:
             raise KeyError("decoder.family is required")
@@ -55,21 +59,43 @@ class DecoderOutput:
     mel: torch.Tensor | None = None
 
 
+TRUE_WORDS, FALSE_WORDS = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
+KIND_NAMES = {bool: "true or false", int: "a whole number", float: "a number"}
+
+
+def parse_option(kind: type, name: str, text: str) -> Any:
+    """An option's value given as text (``--option NAME=VALUE``) -> a value of the option's type ``kind``."""
+    text = text.strip()
+    try:
+        if kind is bool:
+            if text.lower() not in TRUE_WORDS + FALSE_WORDS:
+                raise ValueError
+            return text.lower() in TRUE_WORDS
+        return kind(text) if kind in (int, float) else text
+    except ValueError:
+        raise ValueError(f"option {name} needs {KIND_NAMES[kind]}, got {text!r}") from None
+
+
 def make_options(options_class: type, family: str, values: Mapping[str, Any]) -> Any:
-    """Builds a family's options dataclass; an option the family does not have is a clear error."""
-    names = [f.name for f in dataclasses.fields(options_class)]
-    unknown = sorted(set(values) - set(names))
+    """Builds a family's options dataclass from values or their text (converted to each option's type); an
+    option the family does not have is a clear error."""
+    hints = typing.get_type_hints(options_class)
+    unknown = sorted(set(values) - set(hints))
     if unknown:
-        have = ", ".join(names) if names else "none"
+        have = ", ".join(hints) if hints else "none"
         raise ValueError(f"the {family} decoder has no option {', '.join(unknown)}; its options are: {have}")
-    return options_class(**values)
+    typed = {
+        name: parse_option(hints[name], name, value) if isinstance(value, str) else value
+        for name, value in values.items()
+    }
+    return options_class(**typed)
 
 
-class Decoder(nn.Module):
+class Decoder(nn.Module, abc.ABC):
     """Base class of the mel decoders.
 
     Subclasses set ``options_class`` and, if their lengths must be multiples of some number,
-    ``frame_multiple``; they implement :meth:`loss` and :meth:`generate`.
+    ``frame_multiple``; they implement :meth:`loss_keys`, :meth:`loss` and :meth:`generate`.
     """
 
     options_class: type = NoOptions
@@ -81,29 +107,22 @@ class Decoder(nn.Module):
         self.n_mels = n_mels
         self.options()  # an unknown option in config.sampling fails when the model is built
 
+    @abc.abstractmethod
+    def loss_keys(self) -> tuple[str, ...]:
+        """The names of every loss term this decoder returns (``<family>/<term>``), discriminator's included."""
+
+    @abc.abstractmethod
     def loss(self, cond: torch.Tensor, mask: torch.Tensor, target: torch.Tensor) -> DecoderOutput:
         """cond, target (B, n_mels, T); mask (B, 1, T) -> loss terms."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def generate(self, cond: torch.Tensor, mask: torch.Tensor, options: Any) -> torch.Tensor:
         """cond (B, n_mels, T), mask (B, 1, T), the family's options -> mel (B, n_mels, T), zero past mask."""
-        raise NotImplementedError
 
     def options(self, **values: Any) -> Any:
-        """The family's options: its defaults, then the config's ``sampling``, then ``values`` (unknown names raise
-        ValueError)."""
+        """The family's options: its defaults, then the config's ``sampling``, then ``values``, each a value or
+        its text (``"0.5"``); unknown names and text of the wrong type raise ValueError."""
         return make_options(self.options_class, self.config.family, {**self.config.sampling, **values})
-
-
-@dataclass
-class AdversarialTerms:
-    """What the adversarial steps need: the condition, mask, real and generated mels (B, n_mels, T)."""
-
-    cond: torch.Tensor
-    mask: torch.Tensor
-    real: torch.Tensor
-    fake: torch.Tensor
-    extra: dict[str, torch.Tensor] = field(default_factory=dict)
 
 
 class AdversarialDecoder(Decoder):
@@ -116,8 +135,10 @@ class AdversarialDecoder(Decoder):
 
     discriminator: nn.Module
 
+    @abc.abstractmethod
     def discriminator_loss(self, batch: AdversarialTerms) -> dict[str, torch.Tensor]:
-        raise NotImplementedError
+        """The discriminator's terms on real and (detached) generated mels."""
 
+    @abc.abstractmethod
     def adversarial_loss(self, batch: AdversarialTerms) -> dict[str, torch.Tensor]:
-        raise NotImplementedError
+        """The generator's adversarial terms."""

@@ -44,7 +44,8 @@ from dataclasses import dataclass, field
 import torch
 
 from tts_gen.models.decoders.base import Decoder, DecoderConfig, DecoderOutput
-from tts_gen.models.layers.masks import random_segments
+from tts_gen.models.layers.masks import cut_segments
+from tts_gen.models.layers.times import stratified_times
 from tts_gen.models.layers.unet import UNet1D, UNet1DConfig
 
 SAMPLERS = ("ode", "sde")
@@ -106,31 +107,6 @@ class DiffusionOptions:
             raise ValueError(f"unknown diffusion sampler {self.sampler!r}; choose one of: {', '.join(SAMPLERS)}")
 
 
-def cut_segments(
-    cond: torch.Tensor, mask: torch.Tensor, target: torch.Tensor, frames: int
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """One random window of ``frames`` frames per item, the same window in cond, mask and target.
-
-    A batch no longer than ``frames`` (or ``frames`` = 0) is returned whole. Uses the torch RNG.
-    Shapes: cond, target (B, n_mels, T), mask (B, 1, T) -> (B, n_mels, frames), (B, 1, frames).
-    """
-    if frames <= 0 or cond.shape[-1] <= frames:
-        return cond, mask, target
-    n_mels = cond.shape[1]
-    lengths = mask.sum(dim=(1, 2)).long()
-    stacked = torch.cat([cond, target, mask], dim=1)  # (B, 2 n_mels + 1, T): one cut for all three
-    windows, _ = random_segments(stacked, lengths, frames)
-    return windows[:, :n_mels], windows[:, 2 * n_mels :], windows[:, n_mels : 2 * n_mels]
-
-
-def stratified_times(batch: int, device: torch.device) -> torch.Tensor:
-    """(B,) times in [0, 1): t_i = (u + i / B) mod 1 with one u ~ U(0, 1), so each t_i is uniform and the batch
-    has one time in each interval [k / B, (k + 1) / B) (Kingma et al., 2021). The loss of a batch then varies far
-    less than with independent times. Uses the torch RNG."""
-    offset = torch.rand(1, device=device)
-    return torch.remainder(offset + torch.arange(batch, device=device) / batch, 1.0)
-
-
 class DiffusionDecoder(Decoder):
     """Grad-TTS decoder: noise prediction with the mu-centred VP SDE. Loss term: ``diffusion/score``."""
 
@@ -139,6 +115,9 @@ class DiffusionDecoder(Decoder):
     def __init__(self, config: DiffusionDecoderConfig, n_mels: int):
         super().__init__(config, n_mels)
         self.network = UNet1D(config.network, n_mels)
+
+    def loss_keys(self) -> tuple[str, ...]:
+        return ("diffusion/score",)
 
     # ------------------------------------------------------------------------------------------ schedule
 

@@ -184,6 +184,9 @@ class FlowDecoder(Decoder):
             self.flows.append(InvertibleConv1x1(channels, config.n_split))
             self.flows.append(AffineCoupling(channels, channels, config))
 
+    def loss_keys(self) -> tuple[str, ...]:
+        return ("flow/nll",)
+
     def _squeezed(self, *tensors: torch.Tensor, mask: torch.Tensor):
         factor = self.config.n_squeeze
         mask = pad_to_multiple(mask, factor)

@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 import torch
 
 from tts_gen.models.decoders.base import Decoder, DecoderConfig, DecoderOutput
-from tts_gen.models.decoders.diffusion import cut_segments, stratified_times
+from tts_gen.models.layers.masks import cut_segments
+from tts_gen.models.layers.times import stratified_times
 from tts_gen.models.layers.unet import UNet1D, UNet1DConfig
 
 
@@ -81,6 +82,9 @@ class FlowMatchingDecoder(Decoder):
     def __init__(self, config: FlowMatchingDecoderConfig, n_mels: int):
         super().__init__(config, n_mels)
         self.network = UNet1D(config.network, n_mels)
+
+    def loss_keys(self) -> tuple[str, ...]:
+        return ("flow_matching/velocity",)
 
     def predict_velocity(
         self, x: torch.Tensor, mask: torch.Tensor, cond: torch.Tensor, t: torch.Tensor

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from tts_gen.models.decoders.base import AdversarialDecoder, AdversarialTerms, DecoderConfig, DecoderOutput
+from tts_gen.models.decoders.base import AdversarialDecoder, DecoderConfig, DecoderOutput
 from tts_gen.models.layers.discriminator import (
     MultiWindowDiscriminator,
     WindowDiscriminatorConfig,
@@ -39,6 +39,7 @@ from tts_gen.models.layers.discriminator import (
     masked_mean,
 )
 from tts_gen.models.layers.wavenet import WaveNetStack
+from tts_gen.trainable import AdversarialTerms
 
 
 @dataclass
@@ -113,6 +114,9 @@ class GANDecoder(AdversarialDecoder):
         super().__init__(config, n_mels)
         self.generator = Generator(config, n_mels)
         self.discriminator = MultiWindowDiscriminator(config.discriminator, n_mels, n_mels)
+
+    def loss_keys(self) -> tuple[str, ...]:
+        return ("gan/l1", "gan/adversarial", "gan/feature_matching", "gan/discriminator")
 
     def _generate(self, cond: torch.Tensor, mask: torch.Tensor, temperature: float) -> torch.Tensor:
         batch, _, length = cond.shape

@@ -28,6 +28,9 @@ class PriorDecoder(Decoder):
 
     options_class = NoOptions
 
+    def loss_keys(self) -> tuple[str, ...]:
+        return ("prior/l1",)
+
     def loss(self, cond: torch.Tensor, mask: torch.Tensor, target: torch.Tensor) -> DecoderOutput:
         l1 = ((cond - target).abs() * mask).sum() / (mask.sum() * cond.shape[1])
         return DecoderOutput(terms={"prior/l1": l1}, mel=cond * mask)

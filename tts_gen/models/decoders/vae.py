@@ -174,6 +174,9 @@ class VAEDecoder(Decoder):
         self.decoder = MelDecoderNetwork(z, n_mels, config.decoder, config.dropout)
         self.log_sigma = nn.Parameter(torch.zeros(1, n_mels, 1))  # decoder std per mel channel
 
+    def loss_keys(self) -> tuple[str, ...]:
+        return ("vae/recon", "vae/kl")
+
     def reconstruction_nll(self, mean: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Gaussian negative log-likelihood of ``target`` under N(mean, sigma^2), nats per valid mel bin."""
         elements = mask.sum().clamp(min=1) * self.n_mels

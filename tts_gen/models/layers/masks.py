@@ -44,3 +44,20 @@ def random_segments(
     windows = torch.gather(x, -1, index.expand(-1, x.shape[1], -1))
     valid = sequence_mask((lengths - starts).clamp(max=segment), segment)
     return windows * valid, starts
+
+
+def cut_segments(
+    cond: torch.Tensor, mask: torch.Tensor, target: torch.Tensor, frames: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One random window of ``frames`` frames per item, the same window in cond, mask and target.
+
+    A batch no longer than ``frames`` (or ``frames`` = 0) is returned whole. Uses the torch RNG.
+    Shapes: cond, target (B, n_mels, T), mask (B, 1, T) -> (B, n_mels, frames), (B, 1, frames).
+    """
+    if frames <= 0 or cond.shape[-1] <= frames:
+        return cond, mask, target
+    n_mels = cond.shape[1]
+    lengths = mask.sum(dim=(1, 2)).long()
+    stacked = torch.cat([cond, target, mask], dim=1)  # (B, 2 n_mels + 1, T): one cut for all three
+    windows, _ = random_segments(stacked, lengths, frames)
+    return windows[:, :n_mels], windows[:, 2 * n_mels :], windows[:, n_mels : 2 * n_mels]

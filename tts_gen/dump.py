@@ -17,10 +17,12 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
-from tts_gen.config import ConfigError, to_dict
+from tts_gen.config import to_dict
 from tts_gen.data.dataset import LengthBucketSampler, TTSDataset, collate_tts
-from tts_gen.data.features import FeatureStore, _save_npy_atomic, feature_key
-from tts_gen.data.manifest import read_prepared_info, write_json_atomic
+from tts_gen.data.prepared import open_prepared
+from tts_gen.files import save_npy, write_json
+from tts_gen.runtime import resolve_device
+from tts_gen.synthesize import load_acoustic_model
 
 
 @dataclass
@@ -53,21 +55,16 @@ def dump_mels(
         seed: seeds the sampling noise of each batch (families that sample).
         options: the decoder family's sampling options (``temperature``, ``steps``...).
     """
-    from tts_gen.synthesize import load_acoustic_model
-    from tts_gen.train.distributed import resolve_device
-
     device = resolve_device(device)
     model, config, tokenizer, _ = load_acoustic_model(checkpoint, device)
     decoder_options = model.decoder.options(**(options or {}))
-    data_dir, out_dir = Path(data_dir), Path(out_dir)
-    if read_prepared_info(data_dir).feature_key != feature_key(config.audio):
-        raise ConfigError(f"{data_dir} was prepared with other audio settings than the model {checkpoint}")
-    store = FeatureStore(data_dir, config.audio)
+    out_dir = Path(out_dir)
+    prepared = open_prepared(data_dir, config.audio)
     external = config.model.aligner.kind == "external"
     out_dir.mkdir(parents=True, exist_ok=True)
     counts = {}
     for split in splits:
-        dataset = TTSDataset.from_split(data_dir, split, store, tokenizer, external)
+        dataset = TTSDataset(prepared.manifest(split), prepared.features, tokenizer, external)
         sampler = LengthBucketSampler(dataset.lengths, batch_size, shuffle=False)
         for indices in tqdm(list(sampler), desc=f"dump {split}", unit="batch"):
             batch = collate_tts([dataset[i] for i in indices]).to(device)
@@ -75,7 +72,7 @@ def dump_mels(
             synthesis = model.teacher_forced(batch, decoder_options)
             for index, utt_id in enumerate(batch.ids):
                 mel = synthesis.mel[index, :, : int(synthesis.lengths[index])]
-                _save_npy_atomic(out_dir / f"{utt_id}.npy", mel.float().cpu().numpy())
+                save_npy(out_dir / f"{utt_id}.npy", mel.float().cpu().numpy())
         counts[split] = len(dataset)
     info = {"audio": to_dict(config.audio), "checkpoint": str(Path(checkpoint).resolve()), "counts": counts}
     info_path = out_dir / "dump.json"
@@ -83,5 +80,5 @@ def dump_mels(
         earlier = json.loads(info_path.read_text())
         if earlier.get("checkpoint") == info["checkpoint"] and earlier.get("audio") == info["audio"]:
             info["counts"] = {**earlier.get("counts", {}), **counts}
-    write_json_atomic(info_path, info)
+    write_json(info_path, info)
     return DumpReport(out_dir=out_dir, counts=counts)

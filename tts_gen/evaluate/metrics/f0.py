@@ -1,6 +1,6 @@
 """Pitch metrics: log-F0 RMSE on frames voiced in both signals and the voiced/unvoiced error rate.
 
-Both are read along the DTW path of :mod:`tts_gen.evaluate.world` (WORLD Harvest F0), as ESPnet's
+Both are read along the DTW path of :mod:`tts_gen.evaluate.metrics.world` (WORLD Harvest F0), as ESPnet's
 ``evaluate_f0.py`` does: the RMSE of ``ln F0_gen - ln F0_ref`` over path frames where both are voiced
 (natural-log units; a semitone is ln 2 / 12 = 0.0578), and the fraction of path frames whose voicing
 decisions differ.

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tts_gen.evaluate.f0 import log_f0_semitones
+from tts_gen.evaluate.metrics.f0 import log_f0_semitones
 
 
 @dataclass

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from tts_gen.errors import TTSGenError
+from tts_gen.files import write_json
 
 
 class EvaluationMismatch(TTSGenError):
@@ -137,8 +138,6 @@ IDENTITY_KEYS = ("checkpoint", "checkpoint_step", "config_hash", "data_dir", "sp
 
 def write_or_check_identity(path: Path, info: dict[str, Any]) -> dict[str, Any]:
     """Writes ``eval.json`` or, when it exists, checks that it describes the same evaluation."""
-    from tts_gen.data.manifest import write_json_atomic
-
     if path.is_file():
         saved = json.loads(path.read_text())
         changed = [k for k in IDENTITY_KEYS if saved.get(k) != info.get(k)]
@@ -150,5 +149,5 @@ def write_or_check_identity(path: Path, info: dict[str, Any]) -> dict[str, Any]:
             )
         info = {**saved, **{k: v for k, v in info.items() if k not in IDENTITY_KEYS}}
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(path, clean(info))
+    write_json(path, clean(info))
     return info

@@ -12,7 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tts_gen.evaluate.store import read_rows
+from tts_gen.config import config_hash
+from tts_gen.evaluate.pipeline.store import read_rows
+from tts_gen.experiment import load_experiment
+from tts_gen.runs import CheckpointError, load_checkpoint, read_metrics, resolve_checkpoint
 
 
 @dataclass
@@ -64,10 +67,6 @@ class Entry:
 
 def run_info(run_dir: Path) -> dict[str, Any]:
     """Config hash, family, seed and training corpus of a run folder (corpus from its checkpoint)."""
-    from tts_gen.config import config_hash
-    from tts_gen.experiment import load_experiment
-    from tts_gen.train.checkpoint import CheckpointError, load_checkpoint, resolve_checkpoint
-
     config = load_experiment(run_dir / "config.yaml")
     info: dict[str, Any] = {
         "run_dir": str(run_dir.resolve()),
@@ -94,8 +93,6 @@ def run_info(run_dir: Path) -> dict[str, Any]:
 
 def load_entry(path: str | Path) -> Entry:
     """An evaluation folder or a run folder; anything else is a FileNotFoundError saying what is expected."""
-    from tts_gen.train.logging import read_metrics
-
     path = Path(path)
     if (path / "summary.json").is_file():
         summary = json.loads((path / "summary.json").read_text())

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from tts_gen.evaluate import plots
-from tts_gen.evaluate.entries import Entry, load_entries
-from tts_gen.evaluate.metrics import CATALOGUE, metric
-from tts_gen.evaluate.render import (
+from tts_gen.evaluate.report import plots
+from tts_gen.evaluate.report.entries import Entry, load_entries
+from tts_gen.evaluate.metrics.catalogue import CATALOGUE, metric
+from tts_gen.evaluate.report.render import (
     Audio,
     AudioTable,
     Cell,
@@ -35,8 +35,8 @@ from tts_gen.evaluate.render import (
     to_html,
     to_markdown,
 )
-from tts_gen.evaluate.stats import holm, paired_test
-from tts_gen.evaluate.store import cpu_name, git_state
+from tts_gen.evaluate.metrics.stats import holm, paired_test
+from tts_gen.evaluate.pipeline.store import cpu_name, git_state
 
 TESTED = ("mcd_db", "log_f0_rmse", "vuv_error", "mel_l1", "wer", "cer", "dnsmos_ovrl", "nll")
 BAR_METRICS = ("mcd_db", "mel_l1", "wer", "dnsmos_ovrl", "rtf_total")

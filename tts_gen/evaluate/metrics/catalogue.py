@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tts_gen.evaluate.stats import bootstrap_mean
+from tts_gen.evaluate.metrics.stats import bootstrap_mean
 
 
 @dataclass(frozen=True)

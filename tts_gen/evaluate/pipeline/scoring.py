@@ -14,16 +14,16 @@ import numpy as np
 from tqdm import tqdm
 
 from tts_gen.audio import load_wav
-from tts_gen.evaluate.diversity import diversity_scores
-from tts_gen.evaluate.f0 import pitch_scores
-from tts_gen.evaluate.mcd import mel_cepstral_distortion
-from tts_gen.evaluate.robustness import duration_check
-from tts_gen.evaluate.store import RowLog, row_key
-from tts_gen.evaluate.world import WorldFeatures, analyze, dtw_path
+from tts_gen.evaluate.metrics.diversity import diversity_scores
+from tts_gen.evaluate.metrics.f0 import pitch_scores
+from tts_gen.evaluate.metrics.mcd import mel_cepstral_distortion
+from tts_gen.evaluate.metrics.robustness import duration_check
+from tts_gen.evaluate.pipeline.store import RowLog, row_key
+from tts_gen.evaluate.metrics.world import WorldFeatures, analyze, dtw_path
 
 
 class Scorer:
-    """Scores the rows of an :class:`tts_gen.evaluate.synthesis.Evaluator` into ``utterances.jsonl``."""
+    """Scores the rows of an :class:`tts_gen.evaluate.pipeline.synthesis.Evaluator` into ``utterances.jsonl``."""
 
     def __init__(self, evaluator):
         self.evaluator = evaluator
@@ -41,7 +41,7 @@ class Scorer:
     @property
     def recognizer(self):
         if self._recognizer is None:
-            from tts_gen.evaluate.asr import Recognizer
+            from tts_gen.evaluate.metrics.asr import Recognizer
 
             self._recognizer = Recognizer()
         return self._recognizer
@@ -49,7 +49,7 @@ class Scorer:
     @property
     def dnsmos(self):
         if self._dnsmos is None:
-            from tts_gen.evaluate.dnsmos import Dnsmos
+            from tts_gen.evaluate.metrics.dnsmos import Dnsmos
 
             self._dnsmos = Dnsmos()
         return self._dnsmos

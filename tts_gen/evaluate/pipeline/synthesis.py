@@ -14,25 +14,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from tqdm import tqdm
 
 from tts_gen.audio import save_wav
-from tts_gen.evaluate.likelihood import likelihood_terms, loss_terms
-from tts_gen.evaluate.mcd import mel_l1
-from tts_gen.evaluate.robustness import robustness_sentences
-from tts_gen.evaluate.runner import (
-    EvaluationConfig,
-    Job,
-    checkpoint_run_dir,
-    condition_name,
-    parse_sweep,
-    seed_for,
-)
-from tts_gen.evaluate.speed import PeakMemory, parameter_count, real_time_factor
-from tts_gen.evaluate.store import RowLog, git_state, hardware, write_or_check_identity
-from tts_gen.runtime import synchronize
+from tts_gen.evaluate.metrics.likelihood import likelihood_terms, loss_terms
+from tts_gen.evaluate.metrics.mcd import mel_l1
+from tts_gen.evaluate.metrics.robustness import robustness_sentences
+from tts_gen.evaluate.pipeline.plan import EvaluationConfig, Job, condition_name, parse_sweep, seed_for
+from tts_gen.evaluate.metrics.speed import PeakMemory, parameter_count, real_time_factor
+from tts_gen.evaluate.pipeline.store import RowLog, git_state, hardware, write_or_check_identity
+from tts_gen.files import save_npy
+from tts_gen.runs import checkpoint_run_dir, resolve_checkpoint
+from tts_gen.runtime import resolve_device, synchronize
 
 
 @dataclass
@@ -52,11 +46,8 @@ class Evaluator:
     def __init__(self, config: EvaluationConfig):
         from tts_gen.config import config_hash
         from tts_gen.data.dataset import TTSDataset
-        from tts_gen.data.features import FeatureStore, feature_key
-        from tts_gen.data.manifest import read_manifest, read_prepared_info
+        from tts_gen.data.prepared import open_prepared
         from tts_gen.synthesize import load_acoustic_model
-        from tts_gen.train.checkpoint import resolve_checkpoint
-        from tts_gen.train.distributed import resolve_device
         from tts_gen.vocoders import load_vocoder
 
         self.config = config
@@ -68,14 +59,9 @@ class Evaluator:
         self.vocoder = load_vocoder(config.vocoder, self.audio, self.device).eval()
         self.family = self.experiment.model.decoder.family
         data_dir = Path(config.data_dir).resolve()
-        prepared = read_prepared_info(data_dir)
-        if prepared.feature_key != feature_key(self.audio):
-            raise ValueError(
-                f"{data_dir} was prepared with other audio settings than the model's; prepare the corpus "
-                "again with `tts-gen data prepare --config CONFIG.yaml` into a new folder"
-            )
-        self.features = FeatureStore(data_dir, self.audio)
-        utterances = read_manifest(data_dir / f"{config.split}.jsonl")
+        prepared = open_prepared(data_dir, self.audio)
+        self.features = prepared.features
+        utterances = prepared.manifest(config.split)
         if config.max_utts > 0:
             utterances = utterances[: config.max_utts]
         if not utterances:
@@ -103,7 +89,7 @@ class Evaluator:
                 "length_scale": config.length_scale,
                 "run_dir": checkpoint_run_dir(checkpoint),
                 "family": self.family,
-                "corpus": prepared.corpus,
+                "corpus": prepared.info.corpus,
                 "training_corpus": payload.get("data", {}).get("corpus"),
                 "train_seed": self.experiment.train.seed,
                 "utterances": len(utterances),
@@ -217,7 +203,7 @@ class Evaluator:
         save_wav(self.out / paths["wav"], wav, self.audio.sample_rate)
         if mel is not None:
             paths["mel"] = f"mels/{condition}/{name}.npy"
-            save_array(self.out / paths["mel"], mel.numpy())
+            save_npy(self.out / paths["mel"], mel.numpy())
         return paths
 
     def run_job(self, job: Job) -> dict:
@@ -270,7 +256,7 @@ class Evaluator:
         }
         reference_mel = self.out / f"mels/reference/{job.id}.npy"
         if not reference_mel.is_file():
-            save_array(reference_mel, batch.y[0, :, : int(batch.y_lengths[0])].cpu().numpy())
+            save_npy(reference_mel, batch.y[0, :, : int(batch.y_lengths[0])].cpu().numpy())
         if job.condition == "model" and "likelihood" not in self.config.skip:
             torch.manual_seed(seed)
             terms = loss_terms(self.model, batch)
@@ -293,11 +279,3 @@ class Evaluator:
             durations.append(out.durations)
         return {"diversity_wavs": wavs, "diversity_durations": durations}
 
-
-def save_array(path: Path, array: np.ndarray) -> None:
-    """Writes a .npy file through a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as handle:
-        np.save(handle, array.astype(np.float32))
-    tmp.replace(path)

@@ -1,7 +1,7 @@
 """Spectral distances: mel-cepstral distortion (after the vocoder) and mel-L1 (before it).
 
 * Mel-cepstral distortion (Kubichek, 1993) as ESPnet computes it: WORLD mel-cepstra of the generated and the
-  reference recording (:mod:`tts_gen.evaluate.world`), aligned by DTW, and per aligned frame pair
+  reference recording (:mod:`tts_gen.evaluate.metrics.world`), aligned by DTW, and per aligned frame pair
   ``10 / ln 10 * sqrt(2 * sum_d (c_d - c'_d)^2)`` dB averaged over the path. Like ESPnet, the sum runs over
   every coefficient including c0 (``include_c0=False`` drops the energy term, as some papers do).
 * Mel-L1: mean absolute difference between a mel generated with the aligner's (ground-truth) durations and

@@ -1,7 +1,7 @@
-"""Name -> (config class, module class) for the decoder families.
+"""The decoder families: name -> (config class, decoder class).
 
-Adding a family is one file in ``tts_gen/models/decoders/``, one line here and one YAML per folder in
-``egs/``; the contract tests run over this registry, so a new family is tested automatically.
+Adding a family is one module in this folder, one line here and one YAML per folder in ``egs/``; the contract
+tests run over this table, so a new family is tested automatically.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from tts_gen.models.decoders.ar import ARDecoder, ARDecoderConfig
+from tts_gen.models.decoders.base import Decoder, DecoderConfig
 from tts_gen.models.decoders.diffusion import DiffusionDecoder, DiffusionDecoderConfig
 from tts_gen.models.decoders.flow import FlowDecoder, FlowDecoderConfig
 from tts_gen.models.decoders.flow_matching import FlowMatchingDecoder, FlowMatchingDecoderConfig
@@ -18,8 +19,8 @@ from tts_gen.models.decoders.vae import VAEDecoder, VAEDecoderConfig
 
 
 class DecoderEntry(NamedTuple):
-    config_class: type
-    decoder_class: type
+    config_class: type[DecoderConfig]
+    decoder_class: type[Decoder]
 
 
 DECODERS: dict[str, DecoderEntry] = {
@@ -40,7 +41,7 @@ def decoder_entry(family: str) -> DecoderEntry:
     return DECODERS[family]
 
 
-def build_decoder(config, n_mels: int):
+def build_decoder(config: DecoderConfig, n_mels: int) -> Decoder:
     """Instantiates the decoder of ``config.family``."""
     entry = decoder_entry(config.family)
     if not isinstance(config, entry.config_class):

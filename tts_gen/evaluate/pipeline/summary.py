@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from tts_gen.evaluate.metrics import summarize_rows
-from tts_gen.evaluate.runner import condition_name
-from tts_gen.evaluate.store import RowLog, clean
+from tts_gen.evaluate.metrics.catalogue import summarize_rows
+from tts_gen.evaluate.pipeline.plan import condition_name
+from tts_gen.evaluate.pipeline.store import RowLog, clean
+from tts_gen.files import write_json
 
 FIXED_ORDER = ("reference", "copy-synthesis", "model")
 
@@ -65,13 +66,11 @@ def summarize(rows: list[dict], info: dict, notes: list[str], complete: bool, pe
 
 def write_summary(evaluator, notes: list[str], complete: bool) -> dict[str, Any]:
     """Summarizes what ``utterances.jsonl`` holds now and writes ``summary.json`` atomically."""
-    from tts_gen.data.manifest import write_json_atomic
-
     rows = list(RowLog(evaluator.out / "utterances.jsonl").rows.values())
     scored = {(r["condition"], r["set"], r["id"]) for r in rows}
     pending = sum(1 for key in evaluator.synth_log.rows if key not in scored)
     summary = clean(summarize(rows, evaluator.info, notes, complete, pending))
-    write_json_atomic(evaluator.out / "summary.json", summary)
+    write_json(evaluator.out / "summary.json", summary)
     return summary
 
 
@@ -80,7 +79,7 @@ HEADLINE = ("mcd_db", "log_f0_rmse", "mel_l1", "wer", "cer", "dnsmos_ovrl", "nll
 
 def summary_lines(summary: dict[str, Any]) -> list[str]:
     """A few lines for the terminal: the headline metrics of each condition, then the notes."""
-    from tts_gen.evaluate.metrics import metric
+    from tts_gen.evaluate.metrics.catalogue import metric
 
     info = summary["eval"]
     lines = [

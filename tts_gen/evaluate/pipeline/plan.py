@@ -1,0 +1,90 @@
+"""The plan of an evaluation: what ``tts-gen evaluate`` is asked to do and the syntheses it makes of it.
+
+The types of the pipeline live here, so that the synthesis, scoring and summary modules share them without
+importing each other.
+"""
+
+from __future__ import annotations
+
+import typing
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from tts_gen.evaluate.metrics.world import WorldConfig
+from tts_gen.models.decoders.base import parse_option
+
+SKIPPABLE = ("asr", "dnsmos", "world", "diversity", "likelihood", "robustness", "copy-synthesis")
+
+
+@dataclass
+class EvaluationConfig:
+    """What ``tts-gen evaluate`` does.
+
+    Attributes:
+        checkpoint: run folder (its best checkpoint) or checkpoint file of an acoustic model.
+        data_dir: prepared data folder; split: its manifest to evaluate (``test``).
+        out_dir: the evaluation folder (an existing one is resumed).
+        vocoder: ``griffin-lim`` or a vocoder run folder / checkpoint.
+        max_utts: the first N utterances of the split (0 = all).
+        sweeps: option name -> values as text (converted to the option's type), each value one more condition
+            (an option the family lacks is skipped).
+        diversity_samples: samples per sentence for the diversity of stochastic families (< 2 = none).
+        robustness_max: the first N robustness sentences (-1 = all).
+        skip: metric groups not to compute, from :data:`SKIPPABLE`.
+    """
+
+    checkpoint: str
+    data_dir: str
+    out_dir: str
+    split: str = "test"
+    vocoder: str = "griffin-lim"
+    device: str = "cpu"
+    max_utts: int = 0
+    sweeps: dict[str, list[str]] = field(default_factory=dict)
+    seed: int = 1234
+    length_scale: float = 1.0
+    diversity_samples: int = 4
+    robustness_max: int = -1
+    skip: list[str] = field(default_factory=list)
+    world: WorldConfig = field(default_factory=WorldConfig)
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.skip) - set(SKIPPABLE))
+        if unknown:
+            raise ValueError(f"cannot skip {', '.join(unknown)}; choose from: {', '.join(SKIPPABLE)}")
+
+
+@dataclass
+class Job:
+    """One synthesis to do: ``condition`` x ``set`` x utterance ``id``, with its tokens and decoder options."""
+
+    condition: str
+    set: str
+    id: str
+    text: str
+    tokens: list[int]
+    options: dict[str, Any]
+    index: int = -1  # position in the evaluated split (test set), -1 for robustness sentences
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return self.condition, self.set, self.id
+
+
+def seed_for(seed: int, *parts: Any) -> int:
+    """A stable seed for one synthesis, independent of the order in which jobs run."""
+    return zlib.crc32("|".join(str(p) for p in (seed, *parts)).encode()) & 0x7FFFFFFF
+
+
+def parse_sweep(options_class: type, family: str, name: str, values: list[str]) -> tuple[list[Any], str | None]:
+    """Values of a sweep (text) converted to the option's type, or ([], note) when the family lacks the option."""
+    hints = typing.get_type_hints(options_class)
+    if name not in hints:
+        have = ", ".join(hints) or "none"
+        return [], f"the {family} decoder has no option '{name}' (its options: {have}); the {name} sweep was skipped"
+    return [parse_option(hints[name], name, value) for value in values], None
+
+
+def condition_name(name: str, value: Any) -> str:
+    return f"{name}={value:g}" if isinstance(value, float) else f"{name}={value}"
