@@ -74,9 +74,15 @@ def main() -> None:
 
     median = statistics.median(total)
     print(f"batch {args.batch} x {args.tokens} tokens x {args.frames} frames, {args.threads} threads")
-    print(f"tts_gen MAS (log-likelihood + search): median {median * 1e3:.1f} ms, p90 {np.percentile(total, 90) * 1e3:.1f} ms")
-    print(f"  of which the search alone:           median {statistics.median(search) * 1e3:.1f} ms"
-          f" (in one thread: {statistics.median(serial) * 1e3:.1f} ms, {statistics.median(serial) / statistics.median(search):.2f}x)")
+    print(
+        f"tts_gen MAS (log-likelihood + search): median {median * 1e3:.1f} ms,"
+        f" p90 {np.percentile(total, 90) * 1e3:.1f} ms"
+    )
+    print(
+        f"  of which the search alone:           median {statistics.median(search) * 1e3:.1f} ms"
+        f" (in one thread: {statistics.median(serial) * 1e3:.1f} ms,"
+        f" {statistics.median(serial) / statistics.median(search):.2f}x)"
+    )
     print(f"plain Python dynamic program:          {baseline * 1e3:.0f} ms (search only, one run)")
     print(f"speed-up over plain Python: {baseline / statistics.median(search):.0f}x (search), goal < 50 ms total")
 

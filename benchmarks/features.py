@@ -26,12 +26,20 @@ def librosa_loop(files: list[Path], config: AudioConfig, out_dir: Path) -> None:
     """The baseline: one file after another, librosa for loading and features, np.save."""
     import librosa
 
-    basis = librosa.filters.mel(sr=config.sample_rate, n_fft=config.n_fft, n_mels=config.n_mels, fmin=config.f_min, fmax=config.f_max)
+    basis = librosa.filters.mel(
+        sr=config.sample_rate, n_fft=config.n_fft, n_mels=config.n_mels, fmin=config.f_min, fmax=config.f_max
+    )
     for path in files:
         wav, _ = librosa.load(path, sr=config.sample_rate)
         padded = np.pad(wav, (config.padding, config.padding), mode="reflect")
-        magnitude = np.abs(librosa.stft(padded, n_fft=config.n_fft, hop_length=config.hop_length, win_length=config.win_length, center=False))
-        np.save(out_dir / f"{path.stem}.npy", np.log(np.maximum(basis @ magnitude, config.log_clamp)).astype(np.float32))
+        magnitude = np.abs(
+            librosa.stft(
+                padded, n_fft=config.n_fft, hop_length=config.hop_length, win_length=config.win_length, center=False
+            )
+        )
+        np.save(
+            out_dir / f"{path.stem}.npy", np.log(np.maximum(basis @ magnitude, config.log_clamp)).astype(np.float32)
+        )
 
 
 def main() -> None:

@@ -19,8 +19,8 @@ from importlib import resources
 from pathlib import Path
 
 import torch
-
 from timing import load_average
+
 from tts_gen.audio import AudioConfig, griffin_lim
 from tts_gen.experiment import build_tts_model, load_experiment
 from tts_gen.models.decoders.registry import DECODERS
@@ -80,8 +80,10 @@ def main() -> None:
     device = torch.device(args.device)
     dtype = torch.bfloat16 if args.dtype == "bf16" else torch.float32
     where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {args.threads} threads"
-    print(f"{where}, {args.dtype}, batch 1, {args.sentences} LJSpeech validation sentence lengths, "
-          f"torch {torch.__version__}, load {load_average()}")
+    print(
+        f"{where}, {args.dtype}, batch 1, {args.sentences} LJSpeech validation sentence lengths, "
+        f"torch {torch.__version__}, load {load_average()}"
+    )
     print(f"{'family':<26} {'params':>7} {'decoder median':>15} {'p90':>7} {'+ Griffin-Lim median':>21} {'p90':>7}")
     for family in args.families.split(","):
         config = load_experiment(Path(args.configs) / f"{family}.yaml", [])
@@ -98,8 +100,11 @@ def main() -> None:
                 time_sentences(decoder, options, frames[:2], config.audio, device, dtype)  # warm-up
                 decoder_rtf, total_rtf = time_sentences(decoder, options, frames, config.audio, device, dtype)
             name = family + "".join(f" {k}={v}" for k, v in values.items())
-            print(f"{name:<26} {parameters:6.2f}M {statistics.median(decoder_rtf):15.4f} {p90(decoder_rtf):7.4f} "
-                  f"{statistics.median(total_rtf):21.4f} {p90(total_rtf):7.4f}", flush=True)
+            print(
+                f"{name:<26} {parameters:6.2f}M {statistics.median(decoder_rtf):15.4f} {p90(decoder_rtf):7.4f} "
+                f"{statistics.median(total_rtf):21.4f} {p90(total_rtf):7.4f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

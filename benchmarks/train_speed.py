@@ -17,12 +17,12 @@ from pathlib import Path
 
 import torch
 
+from tts_gen.acoustic_run import acoustic_spec, griffin_lim_sample
 from tts_gen.data import LengthBucketSampler, TTSBatch, collate_tts
 from tts_gen.experiment import build_tts_model, load_experiment
 from tts_gen.models.decoders.registry import DECODERS
 from tts_gen.runtime import synchronize
 from tts_gen.text import Tokenizer
-from tts_gen.acoustic_run import acoustic_spec, griffin_lim_sample
 from tts_gen.train.distributed import DistributedContext
 from tts_gen.train.trainer import TrainData, Trainer
 
@@ -40,10 +40,17 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
-    where = torch.cuda.get_device_name(device) + f", {args.precision}" if device.type == "cuda" else f"{args.threads} threads"
+    where = (
+        torch.cuda.get_device_name(device) + f", {args.precision}"
+        if device.type == "cuda"
+        else f"{args.threads} threads"
+    )
     print(f"{args.configs}, batch {args.batch_size}, {where}, median of {args.steps} steps")
     for family in args.families.split(","):
-        config = load_experiment(Path(args.configs) / f"{family}.yaml", [f"train.batch_size={args.batch_size}", f"train.precision={args.precision}"])
+        config = load_experiment(
+            Path(args.configs) / f"{family}.yaml",
+            [f"train.batch_size={args.batch_size}", f"train.precision={args.precision}"],
+        )
         tokenizer = Tokenizer(config.text)
         torch.manual_seed(0)
         if args.data:
@@ -53,7 +60,10 @@ def main() -> None:
             batches = [collate_tts([data.train[i] for i in indices]) for indices in order]
         else:
             data, model = TrainData([], [], collate_tts, [1], [1]), build_tts_model(config, tokenizer.num_symbols)
-            batches = [random_batch(args.batch_size, tokenizer.num_symbols, config.audio.n_mels, seed) for seed in range(args.steps + 2)]
+            batches = [
+                random_batch(args.batch_size, tokenizer.num_symbols, config.audio.n_mels, seed)
+                for seed in range(args.steps + 2)
+            ]
         context = DistributedContext(device=device)
         trainer = Trainer(model, config.train, data, "/nonexistent-run", {}, griffin_lim_sample(config.audio), context)
         times, frames = [], 0
@@ -69,8 +79,11 @@ def main() -> None:
         median = statistics.median(times)
         parameters = sum(p.numel() for p in model.parameters()) / 1e6
         memory = f"  peak {torch.cuda.max_memory_allocated(device) / 2**30:5.2f} GiB" if device.type == "cuda" else ""
-        print(f"{family:14s} {median:6.3f} s/step  {frames / sum(times):8.0f} frames/s  {parameters:6.2f} M parameters"
-              f"  last loss {logged['loss']:.3f}{memory}", flush=True)
+        print(
+            f"{family:14s} {median:6.3f} s/step  {frames / sum(times):8.0f} frames/s  {parameters:6.2f} M parameters"
+            f"  last loss {logged['loss']:.3f}{memory}",
+            flush=True,
+        )
         if device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(device)
 
@@ -85,6 +98,7 @@ def random_batch(size: int, num_symbols: int, n_mels: int, seed: int) -> TTSBatc
     y = torch.randn(size, n_mels, int(y_lengths.max()), generator=generator) - 5.0
     y = y * (torch.arange(y.shape[2]) < y_lengths[:, None, None])
     return TTSBatch([str(i) for i in range(size)], x, x_lengths, y, y_lengths)
+
 
 if __name__ == "__main__":
     main()

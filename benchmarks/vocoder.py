@@ -24,8 +24,8 @@ import time
 from pathlib import Path
 
 import torch
-
 from timing import load_average
+
 from tts_gen.audio import AudioConfig, griffin_lim
 from tts_gen.runtime import synchronize
 from tts_gen.vocoders.config import load_vocoder_experiment
@@ -38,7 +38,9 @@ def machine() -> str:
     model = platform.processor() or "unknown CPU"
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.is_file():
-        names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if line.startswith("model name")]
+        names = [
+            line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if line.startswith("model name")
+        ]
         model = names[0] if names else model
     gpu = f", GPU {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""
     return f"{model}, {os.cpu_count()} cores{gpu}; torch {torch.__version__}"
@@ -86,7 +88,9 @@ def compiled(generator: torch.nn.Module, mel: torch.Tensor):
         print(f"  (torch.compile took {time.perf_counter() - started:.0f} s before its first output)")
         return model
     except Exception as error:  # compilation can fail in many ways (no compiler, unsupported op)  # noqa: BLE001
-        print(f"  torch.compile is not available here ({type(error).__name__}: {str(error)[:120]}); eager figures stand")
+        print(
+            f"  torch.compile is not available here ({type(error).__name__}: {str(error)[:120]}); eager figures stand"
+        )
         return None
 
 
@@ -120,7 +124,10 @@ def bench_version(version: int, device: torch.device, args: argparse.Namespace) 
         name: report(name, audio_seconds, seconds, notes.get(name, ""))
         for name, seconds in time_them(candidates, device, args.runs).items()
     }
-    print(f"  speed-up of the inference form {factors['inference form'] / factors['reference form (weight norm removed)']:.2f}x")
+    print(
+        "  speed-up of the inference form"
+        f" {factors['inference form'] / factors['reference form (weight norm removed)']:.2f}x"
+    )
 
 
 def bench_griffin_lim(device: torch.device, args: argparse.Namespace) -> None:
@@ -143,7 +150,9 @@ def main() -> None:
     parser.add_argument("--compile", action="store_true", help="also time torch.compile (slow to compile on a CPU)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    print(f"machine: {machine()}; {args.threads} CPU threads; malloc: {malloc_settings()}; load average {load_average()}")
+    print(
+        f"machine: {machine()}; {args.threads} CPU threads; malloc: {malloc_settings()}; load average {load_average()}"
+    )
     devices = [torch.device(name) for name in args.devices.split(",") if name != "cuda" or torch.cuda.is_available()]
     for device in devices:
         bench_griffin_lim(device, args)

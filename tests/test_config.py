@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from tests.conftest import ROOT
 from tts_gen.config import ConfigError, apply_overrides, from_dict, load_config, save_config, to_dict
 from tts_gen.experiment import ExperimentConfig, load_experiment
 from tts_gen.models.decoders.flow import FlowDecoderConfig
-from tests.conftest import ROOT
 
 
 @dataclass
@@ -55,7 +55,13 @@ def test_bad_values_name_the_key(data, message):
 def test_overrides_parse_yaml_values_and_create_sections():
     data = apply_overrides({}, ["steps=5", "inner.rate=0.5", "inner.names=[x, y]", "flag=true", "maybe=null"])
     config = from_dict(Outer, data)
-    assert (config.steps, config.inner.rate, config.inner.names, config.flag, config.maybe) == (5, 0.5, ["x", "y"], True, None)
+    assert (config.steps, config.inner.rate, config.inner.names, config.flag, config.maybe) == (
+        5,
+        0.5,
+        ["x", "y"],
+        True,
+        None,
+    )
     assert from_dict(Outer, apply_overrides({}, ["inner.rate=1e-4"])).inner.rate == 1e-4
     with pytest.raises(ConfigError, match="must look like"):
         apply_overrides({}, ["steps"])

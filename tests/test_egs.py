@@ -7,9 +7,10 @@ import torch
 import yaml
 
 from tests.conftest import ROOT
+from tts_gen.acoustic_run import griffin_lim_sample
+from tts_gen.config import to_dict
 from tts_gen.data import FeatureStore, TTSDataset, collate_tts
 from tts_gen.experiment import build_tts_model, load_experiment
-from tts_gen.acoustic_run import griffin_lim_sample
 from tts_gen.text import Tokenizer
 from tts_gen.train.trainer import TrainData, Trainer
 
@@ -18,6 +19,28 @@ CONFIGS = sorted((ROOT / "egs").glob("*/*.yaml"))
 
 def is_vocoder(path) -> bool:
     return "vocoder" in yaml.safe_load(path.read_text())
+
+
+SHARED_SECTIONS = ("model.encoder", "model.aligner", "audio", "text")
+
+
+def section(config: dict, dotted: str):
+    for key in dotted.split("."):
+        config = config[key]
+    return config
+
+
+@pytest.mark.parametrize("folder", sorted({p.parent for p in CONFIGS}), ids=lambda p: p.name)
+def test_the_families_of_one_folder_differ_only_in_the_decoder(folder):
+    """Every comparison assumes that two families share encoder, aligner, audio and text settings."""
+    configs = {p.stem: to_dict(load_experiment(p)) for p in sorted(folder.glob("*.yaml")) if not is_vocoder(p)}
+    assert len(configs) >= 2
+    first, reference = next(iter(configs.items()))
+    for name, config in configs.items():
+        for dotted in SHARED_SECTIONS:
+            assert section(config, dotted) == section(reference, dotted), (
+                f"{folder.name}/{name}.yaml: {dotted} differs from {first}.yaml"
+            )
 
 
 def one_step(model, train_config, dataset, collate, audio) -> dict[str, float]:

@@ -18,7 +18,9 @@ from tests.conftest import ROOT
 from tts_gen.models.decoders.registry import DECODERS
 
 PACKAGE = ROOT / "tts_gen"
-FAMILY_MODULES = {f"tts_gen.models.decoders.{entry.decoder_class.__module__.rsplit('.', 1)[1]}" for entry in DECODERS.values()}
+FAMILY_MODULES = {
+    f"tts_gen.models.decoders.{entry.decoder_class.__module__.rsplit('.', 1)[1]}" for entry in DECODERS.values()
+}
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,9 @@ def imports_of(path: Path) -> list[Import]:
         for child in ast.iter_child_nodes(node):
             inside = in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
             if isinstance(child, ast.Import):
-                found.extend(Import(alias.name, not inside) for alias in child.names if alias.name.startswith("tts_gen"))
+                found.extend(
+                    Import(alias.name, not inside) for alias in child.names if alias.name.startswith("tts_gen")
+                )
             elif isinstance(child, ast.ImportFrom) and child.module and child.module.startswith("tts_gen"):
                 assert child.level == 0, f"{path}: relative imports are not used in tts_gen"
                 for alias in child.names:
@@ -68,26 +72,75 @@ def within(name: str, prefixes: tuple[str, ...]) -> bool:
 
 RULES = [
     # (what the rule says, modules it constrains, modules they must not import)
-    ("a decoder family imports neither train/ nor data/, the encoder nor another family",
-     tuple(sorted(FAMILY_MODULES)), ("tts_gen.train", "tts_gen.data", "tts_gen.models.encoder", "tts_gen.models.tts",
-                                     "tts_gen.models.decoders.registry", *sorted(FAMILY_MODULES))),
-    ("the trainer and the run lifecycle know no model, no family and no vocoder",
-     ("tts_gen.train.trainer", "tts_gen.train.run", "tts_gen.train.optim", "tts_gen.train.logging",
-      "tts_gen.train.distributed", "tts_gen.train.state", "tts_gen.train.config"),
-     ("tts_gen.models", "tts_gen.vocoders", "tts_gen.experiment", "tts_gen.synthesize", "tts_gen.evaluate")),
+    (
+        "a decoder family imports neither train/ nor data/, the encoder nor another family",
+        tuple(sorted(FAMILY_MODULES)),
+        (
+            "tts_gen.train",
+            "tts_gen.data",
+            "tts_gen.models.encoder",
+            "tts_gen.models.tts",
+            "tts_gen.models.decoders.registry",
+            *sorted(FAMILY_MODULES),
+        ),
+    ),
+    (
+        "the trainer and the run lifecycle know no model, no family and no vocoder",
+        (
+            "tts_gen.train.trainer",
+            "tts_gen.train.run",
+            "tts_gen.train.optim",
+            "tts_gen.train.logging",
+            "tts_gen.train.distributed",
+            "tts_gen.train.state",
+            "tts_gen.train.config",
+        ),
+        ("tts_gen.models", "tts_gen.vocoders", "tts_gen.experiment", "tts_gen.synthesize", "tts_gen.evaluate"),
+    ),
     ("no training module imports a decoder family", ("tts_gen.train",), tuple(sorted(FAMILY_MODULES))),
-    ("text and audio know no model, data, training, vocoder or evaluation",
-     ("tts_gen.text", "tts_gen.audio"),
-     ("tts_gen.models", "tts_gen.data", "tts_gen.train", "tts_gen.vocoders", "tts_gen.evaluate", "tts_gen.experiment",
-      "tts_gen.synthesize", "tts_gen.runs")),
+    (
+        "text and audio know no model, data, training, vocoder or evaluation",
+        ("tts_gen.text", "tts_gen.audio"),
+        (
+            "tts_gen.models",
+            "tts_gen.data",
+            "tts_gen.train",
+            "tts_gen.vocoders",
+            "tts_gen.evaluate",
+            "tts_gen.experiment",
+            "tts_gen.synthesize",
+            "tts_gen.runs",
+        ),
+    ),
     ("evaluation never imports training", ("tts_gen.evaluate",), ("tts_gen.train",)),
-    ("a vocoder knows no acoustic model or decoder family",
-     ("tts_gen.vocoders",), ("tts_gen.models.decoders", "tts_gen.models.tts", "tts_gen.models.encoder",
-                             "tts_gen.experiment", "tts_gen.synthesize", "tts_gen.evaluate")),
-    ("the bottom modules import nothing above them",
-     ("tts_gen.errors", "tts_gen.files", "tts_gen.runtime", "tts_gen.trainable", "tts_gen.runs", "tts_gen.config"),
-     ("tts_gen.text", "tts_gen.audio", "tts_gen.data", "tts_gen.models", "tts_gen.train", "tts_gen.vocoders",
-      "tts_gen.evaluate", "tts_gen.experiment", "tts_gen.synthesize", "tts_gen.cli")),
+    (
+        "a vocoder knows no acoustic model or decoder family",
+        ("tts_gen.vocoders",),
+        (
+            "tts_gen.models.decoders",
+            "tts_gen.models.tts",
+            "tts_gen.models.encoder",
+            "tts_gen.experiment",
+            "tts_gen.synthesize",
+            "tts_gen.evaluate",
+        ),
+    ),
+    (
+        "the bottom modules import nothing above them",
+        ("tts_gen.errors", "tts_gen.files", "tts_gen.runtime", "tts_gen.trainable", "tts_gen.runs", "tts_gen.config"),
+        (
+            "tts_gen.text",
+            "tts_gen.audio",
+            "tts_gen.data",
+            "tts_gen.models",
+            "tts_gen.train",
+            "tts_gen.vocoders",
+            "tts_gen.evaluate",
+            "tts_gen.experiment",
+            "tts_gen.synthesize",
+            "tts_gen.cli",
+        ),
+    ),
 ]
 
 
@@ -107,7 +160,9 @@ def test_the_trainer_names_no_family():
     names = set(DECODERS)
     for module in ("trainer", "run"):
         tree = ast.parse((PACKAGE / "train" / f"{module}.py").read_text(encoding="utf-8"))
-        strings = [node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str)]
+        strings = [
+            node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        ]
         named = [s for s in strings if s in names or s.split("/")[0] in names]
         assert not named, f"train/{module}.py names a decoder family: {named}"
 

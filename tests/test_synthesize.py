@@ -15,8 +15,8 @@ from tts_gen.audio import AudioConfig
 from tts_gen.cli import main
 from tts_gen.data import TTSDataset, collate_tts
 from tts_gen.data.features import FeatureStore
-from tts_gen.synthesize import load_acoustic_model
 from tts_gen.runs import CheckpointError, load_checkpoint, resolve_checkpoint, save_checkpoint
+from tts_gen.synthesize import load_acoustic_model
 from tts_gen.vocoders import GriffinLimVocoder
 from tts_gen.vocoders.base import VocoderMismatchError
 
@@ -26,9 +26,30 @@ STEPS = 60
 @pytest.fixture(scope="module")
 def flow_run(prepared_mini, tmp_path_factory):
     run = tmp_path_factory.mktemp("runs") / "flow"
-    overrides = [f"train.max_steps={STEPS}", "train.batch_size=4", "train.val_every=30", "train.checkpoint_every=30",
-                 "train.warmup_steps=10", "train.log_every=10", "train.schedule=constant"]
-    assert main(["train", str(ROOT / "egs/demo/flow.yaml"), "--data", str(prepared_mini), "--out", str(run), "--set", *overrides]) == 0
+    overrides = [
+        f"train.max_steps={STEPS}",
+        "train.batch_size=4",
+        "train.val_every=30",
+        "train.checkpoint_every=30",
+        "train.warmup_steps=10",
+        "train.log_every=10",
+        "train.schedule=constant",
+    ]
+    assert (
+        main(
+            [
+                "train",
+                str(ROOT / "egs/demo/flow.yaml"),
+                "--data",
+                str(prepared_mini),
+                "--out",
+                str(run),
+                "--set",
+                *overrides,
+            ]
+        )
+        == 0
+    )
     return run
 
 
@@ -56,13 +77,54 @@ def test_waveform_length_follows_the_predicted_durations(flow_run):
 
 def test_synth_cli_writes_wavs_from_text_file_and_stdin(flow_run, tmp_path, monkeypatch):
     out = tmp_path / "one.wav"
-    assert main(["synth", "--checkpoint", str(flow_run), "--text", "Hello there.", "--out", str(out), "--temperature", "0.3"]) == 0
+    assert (
+        main(
+            [
+                "synth",
+                "--checkpoint",
+                str(flow_run),
+                "--text",
+                "Hello there.",
+                "--out",
+                str(out),
+                "--temperature",
+                "0.3",
+            ]
+        )
+        == 0
+    )
     assert sf.info(str(out)).samplerate == 22050 and sf.info(str(out)).frames > 256
     (tmp_path / "lines.txt").write_text("One line.\n\nAnother line here.\n")
-    assert main(["synth", "--checkpoint", str(flow_run), "--text-file", str(tmp_path / "lines.txt"), "--out", str(tmp_path / "many")]) == 0
+    assert (
+        main(
+            [
+                "synth",
+                "--checkpoint",
+                str(flow_run),
+                "--text-file",
+                str(tmp_path / "lines.txt"),
+                "--out",
+                str(tmp_path / "many"),
+            ]
+        )
+        == 0
+    )
     assert sorted(p.name for p in (tmp_path / "many").iterdir()) == ["0001.wav", "0002.wav"]
     (tmp_path / "named.txt").write_text("LJ001-0002|in being comparatively modern.\n")
-    assert main(["synth", "--checkpoint", str(flow_run), "--text-file", str(tmp_path / "named.txt"), "--out", str(tmp_path / "named")]) == 0
+    assert (
+        main(
+            [
+                "synth",
+                "--checkpoint",
+                str(flow_run),
+                "--text-file",
+                str(tmp_path / "named.txt"),
+                "--out",
+                str(tmp_path / "named"),
+            ]
+        )
+        == 0
+    )
     assert (tmp_path / "named" / "LJ001-0002.wav").is_file()
     monkeypatch.setattr(sys, "stdin", io.StringIO("Read from standard input.\n"))
     assert main(["synth", "--checkpoint", str(flow_run), "--out", str(tmp_path / "stdin.wav")]) == 0

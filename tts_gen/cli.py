@@ -109,7 +109,9 @@ def _split_pair(text: str, flag: str, example: str) -> tuple[str, str]:
 def _decoder_options(args: argparse.Namespace) -> dict[str, object]:
     """The family's sampling options of a command: ``--option NAME=VALUE`` (text, converted by the family's
     options dataclass) and the shorthands ``--temperature`` and ``--steps``."""
-    options: dict[str, object] = dict(_split_pair(text, "--option", "NAME=VALUE (e.g. sampler=sde)") for text in args.option)
+    options: dict[str, object] = dict(
+        _split_pair(text, "--option", "NAME=VALUE (e.g. sampler=sde)") for text in args.option
+    )
     for name in ("temperature", "steps"):
         if getattr(args, name) is not None:
             options[name] = getattr(args, name)
@@ -118,7 +120,10 @@ def _decoder_options(args: argparse.Namespace) -> dict[str, object]:
 
 def _add_option_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--option", action="append", default=[], metavar="NAME=VALUE",
+        "--option",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
         help="a sampling option of the decoder family, e.g. sampler=sde or prenet_dropout=true (repeatable)",
     )
     parser.add_argument("--temperature", type=float, help="sampling temperature (flow, VAE, diffusion...)")
@@ -164,7 +169,9 @@ def cmd_vocode(args: argparse.Namespace) -> None:
     if Path(args.input).suffix.lower() == ".npy":
         mel = torch.from_numpy(np.load(args.input)).float()
         if mel.dim() != 2 or mel.shape[0] != audio.n_mels:
-            raise CommandError(f"{args.input} holds shape {tuple(mel.shape)}; expected a log-mel ({audio.n_mels}, frames)")
+            raise CommandError(
+                f"{args.input} holds shape {tuple(mel.shape)}; expected a log-mel ({audio.n_mels}, frames)"
+            )
     else:
         mel = mel_spectrogram(load_wav(args.input, audio.sample_rate), audio)
     started = time.perf_counter()
@@ -218,7 +225,9 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     summary = evaluate(config)
     for line in summary_lines(summary):
         print(line)
-    print(f"per-utterance scores in {Path(args.out) / 'utterances.jsonl'}, summary in {Path(args.out) / 'summary.json'}")
+    print(
+        f"per-utterance scores in {Path(args.out) / 'utterances.jsonl'}, summary in {Path(args.out) / 'summary.json'}"
+    )
 
 
 def cmd_compare(args: argparse.Namespace) -> None:
@@ -239,7 +248,10 @@ def _add_evaluation_commands(commands: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--vocoder", default="griffin-lim", help="griffin-lim or a vocoder run folder/checkpoint")
     evaluate.add_argument("--max-utts", type=int, default=0, help="only the first N utterances (default: all)")
     evaluate.add_argument(
-        "--sweep", action="append", default=[], metavar="OPTION=V1,V2",
+        "--sweep",
+        action="append",
+        default=[],
+        metavar="OPTION=V1,V2",
         help="one more condition per value of a sampling option, e.g. steps=2,4,10,50 or sampler=ode,sde (repeatable); "
         "an option the family lacks is skipped with a note",
     )
@@ -262,7 +274,9 @@ def _add_evaluation_commands(commands: argparse._SubParsersAction) -> None:
 def _add_vocoder_commands(commands: argparse._SubParsersAction) -> None:
     vocode = commands.add_parser("vocode", help="copy-synthesis: a recording or a mel through a trained vocoder")
     vocode.add_argument("input", help="a recording (.wav, .flac...) or a raw log-mel .npy (n_mels, frames)")
-    vocode.add_argument("--checkpoint", required=True, help="vocoder run folder (its best checkpoint) or checkpoint file")
+    vocode.add_argument(
+        "--checkpoint", required=True, help="vocoder run folder (its best checkpoint) or checkpoint file"
+    )
     vocode.add_argument("--out", required=True, help="output .wav")
     vocode.add_argument("--chunk-frames", type=int, default=0, help="vocode in pieces of N frames (same output)")
     vocode.add_argument("--threads", type=int, default=0, help="CPU threads (default: torch's choice)")

@@ -78,9 +78,7 @@ class Synthesizer:
         self.device = device
 
     @classmethod
-    def from_checkpoint(
-        cls, path: str | Path, vocoder: str | Path | None = None, device: str = "cpu"
-    ) -> "Synthesizer":
+    def from_checkpoint(cls, path: str | Path, vocoder: str | Path | None = None, device: str = "cpu") -> Synthesizer:
         """``path``: a run folder (its best checkpoint) or a checkpoint file; ``vocoder``: ``griffin-lim``
         (default) or a trained vocoder's run folder or checkpoint."""
         device = resolve_device(device)

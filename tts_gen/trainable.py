@@ -30,7 +30,7 @@ class AdversarialTerms:
     fake: torch.Tensor
     extra: dict[str, torch.Tensor] = field(default_factory=dict)
 
-    def detached(self) -> "AdversarialTerms":
+    def detached(self) -> AdversarialTerms:
         """The same terms cut from the generator's graph (for the discriminator step)."""
         return AdversarialTerms(
             cond=self.cond.detach(),

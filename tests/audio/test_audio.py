@@ -7,8 +7,8 @@ import pytest
 import soundfile as sf
 import torch
 
-from tts_gen.audio import AudioConfig, AudioFileError, griffin_lim, load_wav, mel_spectrogram, save_wav
 from tests.conftest import MINI_CORPUS
+from tts_gen.audio import AudioConfig, AudioFileError, griffin_lim, load_wav, mel_spectrogram, save_wav
 
 CLIPS = sorted((MINI_CORPUS / "wavs").glob("*.wav"))[:4]
 
@@ -19,11 +19,21 @@ def librosa_log_mel(wav: np.ndarray, config: AudioConfig) -> np.ndarray:
 
     padded = np.pad(wav.astype(np.float64), (config.padding, config.padding), mode="reflect")
     stft = librosa.stft(
-        padded, n_fft=config.n_fft, hop_length=config.hop_length, win_length=config.win_length, window="hann", center=False
+        padded,
+        n_fft=config.n_fft,
+        hop_length=config.hop_length,
+        win_length=config.win_length,
+        window="hann",
+        center=False,
     )
     magnitude = np.sqrt(np.abs(stft) ** 2 + 1e-9)
     basis = librosa.filters.mel(
-        sr=config.sample_rate, n_fft=config.n_fft, n_mels=config.n_mels, fmin=config.f_min, fmax=config.f_max, norm="slaney"
+        sr=config.sample_rate,
+        n_fft=config.n_fft,
+        n_mels=config.n_mels,
+        fmin=config.f_min,
+        fmax=config.f_max,
+        norm="slaney",
     )
     return np.log(np.maximum(basis @ magnitude, config.log_clamp))
 

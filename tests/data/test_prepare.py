@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from tests.conftest import ROOT
 from tts_gen.audio import AudioConfig, load_wav, mel_spectrogram
 from tts_gen.cli import main
 from tts_gen.data import FeatureStore, read_manifest, read_prepared_info
@@ -80,3 +81,16 @@ def test_prepare_errors_are_one_line(tmp_path, capsys):
     assert main(["data", "prepare", "--root", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert "metadata.csv not found" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_folder_prepared_with_other_audio_settings_is_refused(prepared_mini, tmp_path, capsys):
+    from tts_gen.data.prepared import AudioSettingsMismatch, open_prepared
+
+    prepared = open_prepared(prepared_mini, AudioConfig())
+    assert [utt.id for utt in prepared.manifest("val")] and prepared.features.stats().mean
+    with pytest.raises(AudioSettingsMismatch, match="prepared with other audio settings"):
+        open_prepared(prepared_mini, AudioConfig(n_mels=40))
+    config = ROOT / "egs" / "demo" / "prior.yaml"
+    args = ["train", str(config), "--data", str(prepared_mini), "--out", str(tmp_path / "run"), "--set", "audio.n_mels=40"]
+    assert main(args) == 2
+    assert "prepared with other audio settings" in capsys.readouterr().err

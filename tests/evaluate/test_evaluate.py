@@ -76,6 +76,20 @@ def test_an_evaluation_folder_refuses_other_settings(tiny_runs, tiny_evaluations
     assert "other settings" in capsys.readouterr().err
 
 
+def test_sweep_values_take_the_type_of_their_option():
+    from tts_gen.evaluate.pipeline.plan import parse_sweep
+    from tts_gen.models.decoders.ar import AROptions
+    from tts_gen.models.decoders.diffusion import DiffusionOptions
+
+    assert parse_sweep(DiffusionOptions, "diffusion", "sampler", ["ode", "sde"]) == (["ode", "sde"], None)
+    assert parse_sweep(DiffusionOptions, "diffusion", "steps", ["2", "10"]) == ([2, 10], None)
+    assert parse_sweep(AROptions, "ar", "prenet_dropout", ["false", "true"]) == ([False, True], None)
+    values, note = parse_sweep(AROptions, "ar", "steps", ["2"])
+    assert values == [] and "has no option 'steps'" in note
+    with pytest.raises(ValueError, match="option steps needs a whole number, got '2.5'"):
+        parse_sweep(DiffusionOptions, "diffusion", "steps", ["2.5"])
+
+
 def test_bad_sweep_and_skip_are_one_line_errors(tiny_runs, prepared_mini, tmp_path, capsys):
     assert main(evaluate_args(tiny_runs[0], prepared_mini, tmp_path / "x", "--sweep", "steps")) == 2
     assert "OPTION=V1,V2" in capsys.readouterr().err

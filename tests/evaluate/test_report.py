@@ -115,8 +115,8 @@ def test_html_loads_its_images_and_audio_in_chromium(report, tmp_path):
 
 
 def test_corpus_is_named_once_when_shared_and_a_mismatch_is_flagged(tmp_path):
-    from tts_gen.evaluate.report.entries import Entry
     from tts_gen.evaluate.report.compare import corpus_paragraph
+    from tts_gen.evaluate.report.entries import Entry
 
     def entry(label, corpus):
         info = {"corpus": corpus, "split": "test", "utterances": 6, "data_dir": "prepared", "training_corpus": corpus}

@@ -10,9 +10,9 @@ import pytest
 import torch
 from torch import nn
 
+from tts_gen.evaluate.metrics.catalogue import summarize_rows
 from tts_gen.evaluate.metrics.diversity import diversity_scores
 from tts_gen.evaluate.metrics.likelihood import is_likelihood, likelihood_terms
-from tts_gen.evaluate.metrics.catalogue import summarize_rows
 from tts_gen.evaluate.metrics.robustness import duration_check, robustness_sentences
 from tts_gen.evaluate.metrics.speed import PeakMemory, parameter_count, real_time_factor
 from tts_gen.evaluate.metrics.stats import bootstrap_mean, holm, paired_test

@@ -10,12 +10,10 @@ import torch
 from torch.distributions import Normal
 
 from tests.conftest import ROOT
-from tts_gen.cli import main
+from tests.models.helpers import N_MELS, assert_synth_errors, random_batch, train_and_synthesize
 from tts_gen.experiment import load_experiment
 from tts_gen.models.decoders.ar import ARDecoder, ARDecoderConfig, AROptions, fold, gaussian_nll, unfold
 from tts_gen.models.layers.masks import sequence_mask
-
-N_MELS = 80
 
 
 def tiny_decoder(**changes) -> ARDecoder:
@@ -24,15 +22,6 @@ def tiny_decoder(**changes) -> ARDecoder:
     config = ARDecoderConfig(**{**sizes, **changes})
     torch.manual_seed(0)
     return ARDecoder(config, N_MELS).eval()
-
-
-def random_batch(lengths=(19, 12)):
-    lengths = torch.tensor(lengths)
-    mask = sequence_mask(lengths)
-    generator = torch.Generator().manual_seed(3)
-    cond = torch.randn(len(lengths), N_MELS, mask.shape[-1], generator=generator) * mask
-    target = (cond + 0.3 * torch.randn(cond.shape, generator=generator)) * mask
-    return cond, mask, target
 
 
 def test_fold_and_unfold_group_r_frames_per_step():
@@ -160,21 +149,11 @@ def test_ljspeech_config_builds_the_tacotron2_sized_networks():
 
 
 def test_synth_command_with_temperature(prepared_mini, tmp_path, capsys):
-    run = tmp_path / "run"
-    status = main([
-        "train", str(ROOT / "egs/demo/ar.yaml"), "--data", str(prepared_mini), "--out", str(run), "--device", "cpu",
-        "--set", "train.max_steps=2", "train.batch_size=2", "train.val_every=2", "train.checkpoint_every=2",
-        "train.sample_every=1000", "model.decoder.lstm_channels=64", "model.decoder.cond_channels=32",
-    ])
-    assert status == 0
-    wav = tmp_path / "out.wav"
-    assert main(["synth", "--checkpoint", str(run), "--text", "Printing, in the only sense.", "--out", str(wav),
-                 "--temperature", "0.5"]) == 0
-    assert wav.is_file() and wav.stat().st_size > 1000
-    capsys.readouterr()
-    for options, message in ((["--steps", "4"], "the ar decoder has no option steps"),
-                             (["--temperature", "-1"], "temperature must be >= 0")):
-        out = str(tmp_path / "x.wav")
-        status = main(["synth", "--checkpoint", str(run), "--text", "Hello.", "--out", out, *options])
-        error = capsys.readouterr().err.strip()
-        assert status != 0 and len(error.splitlines()) == 1 and message in error, error
+    options = ["--temperature", "0.5", "--option", "prenet_dropout=true"]
+    shrink = ["model.decoder.lstm_channels=64", "model.decoder.cond_channels=32"]
+    run = train_and_synthesize("ar", prepared_mini, tmp_path, capsys, options, shrink)
+    assert_synth_errors(run, tmp_path, capsys, [
+        (["--steps", "4"], "the ar decoder has no option steps"),
+        (["--temperature", "-1"], "temperature must be >= 0"),
+        (["--option", "prenet_dropout=maybe"], "option prenet_dropout needs true or false"),
+    ])  # fmt: skip

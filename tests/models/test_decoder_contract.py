@@ -6,31 +6,19 @@ import pytest
 import torch
 
 from tests.conftest import ROOT
+from tests.models.helpers import N_MELS, demo_decoder, random_batch
 from tts_gen.experiment import load_experiment
 from tts_gen.models.decoders.base import AdversarialDecoder, Decoder
-from tts_gen.trainable import AdversarialTerms
-from tts_gen.models.layers.masks import sequence_mask
 from tts_gen.models.decoders.registry import DECODERS, build_decoder
+from tts_gen.trainable import AdversarialTerms
 
-N_MELS = 80
 FAMILIES = sorted(DECODERS)
-
-
-def demo_decoder(family: str) -> Decoder:
-    config = load_experiment(ROOT / "egs" / "demo" / f"{family}.yaml")
-    assert config.model.decoder.family == family
-    torch.manual_seed(0)
-    return build_decoder(config.model.decoder, N_MELS)
 
 
 def batch(frame_multiple: int, lengths=(37, 23)):
     """A random batch with odd lengths (rounded down to the family's frame multiple)."""
-    lengths = torch.tensor([n // frame_multiple * frame_multiple for n in lengths])
-    mask = sequence_mask(lengths)
-    generator = torch.Generator().manual_seed(1)
-    cond = torch.randn(len(lengths), N_MELS, mask.shape[-1], generator=generator) * mask
-    target = (cond + 0.5 * torch.randn(cond.shape, generator=generator)) * mask
-    return cond, mask, target, lengths
+    lengths = [n // frame_multiple * frame_multiple for n in lengths]
+    return *random_batch(lengths, noise=0.5, seed=1), lengths
 
 
 def all_terms(decoder: Decoder, cond, mask, target) -> dict[str, torch.Tensor]:
@@ -55,6 +43,13 @@ def test_losses_are_finite_and_named_on_odd_lengths(family):
     for key, value in terms.items():
         assert key.startswith(f"{family}/"), f"loss key {key} must start with '{family}/'"
         assert value.dim() == 0 and torch.isfinite(value), f"{key} = {value}"
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_declared_loss_keys_are_the_terms_returned(family):
+    decoder = demo_decoder(family).train()
+    cond, mask, target, _ = batch(decoder.frame_multiple)
+    assert sorted(all_terms(decoder, cond, mask, target)) == sorted(decoder.loss_keys())
 
 
 @pytest.mark.parametrize("family", FAMILIES)
@@ -112,7 +107,9 @@ def test_unknown_option_is_a_clear_error(family):
 
 
 def test_a_config_sets_the_default_sampling_options_and_a_call_overrides_them():
-    config = load_experiment(ROOT / "egs" / "demo" / "flow_matching.yaml", ["model.decoder.sampling={temperature: 0.25}"])
+    config = load_experiment(
+        ROOT / "egs" / "demo" / "flow_matching.yaml", ["model.decoder.sampling={temperature: 0.25}"]
+    )
     decoder = build_decoder(config.model.decoder, N_MELS)
     assert decoder.options().temperature == 0.25 and decoder.options().steps == 10
     assert decoder.options(temperature=0.5).temperature == 0.5

@@ -9,16 +9,13 @@ import torch
 from torch import nn
 
 from tests.conftest import ROOT
-from tts_gen.cli import main
+from tests.models.helpers import N_MELS, assert_synth_errors, train_and_synthesize
 from tts_gen.experiment import load_experiment
 from tts_gen.models.decoders.diffusion import DiffusionDecoder
-from tts_gen.models.layers.masks import cut_segments
-from tts_gen.models.layers.times import stratified_times
-from tts_gen.models.layers.masks import sequence_mask
-from tts_gen.models.layers.unet import UNet1D
 from tts_gen.models.decoders.registry import build_decoder
-
-N_MELS = 80
+from tts_gen.models.layers.masks import cut_segments, sequence_mask
+from tts_gen.models.layers.times import stratified_times
+from tts_gen.models.layers.unet import UNet1D
 
 
 def demo_decoder(family: str = "diffusion"):
@@ -136,7 +133,6 @@ def test_perfect_noise_predictor_gives_the_minimum_loss():
     assert losses[1.0] < losses[0.8] and losses[1.0] < losses[1.2], losses
 
 
-
 def test_untrained_network_gives_the_exact_noise_for_a_gaussian_residual():
     config = load_experiment(ROOT / "egs" / "demo" / "diffusion.yaml").model.decoder
     decoder = build_decoder(config, N_MELS)  # the network's output layer starts at zero
@@ -227,31 +223,13 @@ def test_paper_size_config():
     check_paper_size_config("diffusion")
 
 
-def train_and_synthesize(family: str, data_dir, tmp_path, capsys, options: list[str]):
-    """Trains ``egs/demo/<family>.yaml`` two steps, runs `tts-gen synth` with the given options; returns the run."""
-    run = tmp_path / "run"
-    status = main([
-        "train", str(ROOT / "egs" / "demo" / f"{family}.yaml"), "--data", str(data_dir), "--out", str(run),
-        "--device", "cpu", "--set", "train.max_steps=2", "train.batch_size=2", "train.val_every=2",
-        "train.checkpoint_every=2", "train.sample_every=1000",
-    ])
-    assert status == 0
-    wav = tmp_path / "out.wav"
-    text = "Printing, in the only sense."
-    assert main(["synth", "--checkpoint", str(run), "--text", text, "--out", str(wav), *options]) == 0
-    assert wav.is_file() and wav.stat().st_size > 1000
-    capsys.readouterr()
-    return run
-
-
-def synth_error(run, tmp_path, capsys, options: list[str]) -> tuple[int, str]:
-    """Exit status and standard error of `tts-gen synth` with the given options."""
-    status = main(["synth", "--checkpoint", str(run), "--text", "Hello.", "--out", str(tmp_path / "x.wav"), *options])
-    return status, capsys.readouterr().err.strip()
-
-
-def test_synth_command_with_steps_and_temperature(prepared_mini, tmp_path, capsys):
-    run = train_and_synthesize("diffusion", prepared_mini, tmp_path, capsys, ["--steps", "3", "--temperature", "0.5"])
-    status, error = synth_error(run, tmp_path, capsys, ["--steps", "0"])
-    assert status != 0 and len(error.splitlines()) == 1
-    assert "steps >= 1" in error
+def test_synth_command_with_steps_temperature_and_sampler(prepared_mini, tmp_path, capsys):
+    options = ["--steps", "3", "--temperature", "0.5", "--option", "sampler=sde"]
+    run = train_and_synthesize("diffusion", prepared_mini, tmp_path, capsys, options)
+    assert_synth_errors(run, tmp_path, capsys, [
+        (["--steps", "0"], "steps >= 1"),
+        (["--option", "sampler=heun2"], "unknown diffusion sampler 'heun2'"),
+        (["--option", "steps=two"], "option steps needs a whole number, got 'two'"),
+        (["--option", "sampler"], "--option 'sampler' must look like NAME=VALUE"),
+        (["--option", "guidance=2"], "the diffusion decoder has no option guidance"),
+    ])  # fmt: skip

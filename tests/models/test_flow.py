@@ -64,7 +64,9 @@ def test_the_loss_is_the_exact_negative_log_likelihood_per_mel_bin():
     z = f(target.flatten())
     elements = target.numel()
     z = z.detach()
-    log_density = -0.5 * float((z**2).sum()) - 0.5 * math.log(2 * math.pi) * elements + float(torch.slogdet(jacobian)[1])
+    log_density = (
+        -0.5 * float((z**2).sum()) - 0.5 * math.log(2 * math.pi) * elements + float(torch.slogdet(jacobian)[1])
+    )
     assert abs(nll - (-log_density / elements)) < 1e-4
 
 

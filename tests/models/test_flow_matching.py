@@ -6,18 +6,12 @@ import pytest
 import torch
 
 from tests.conftest import ROOT
-from tests.models.test_diffusion import (
-    Scaled,
-    check_paper_size_config,
-    demo_decoder,
-    small_batch,
-    synth_error,
-    train_and_synthesize,
-)
+from tests.models.helpers import assert_synth_errors, train_and_synthesize
+from tests.models.test_diffusion import Scaled, check_paper_size_config, demo_decoder, small_batch
 from tts_gen.experiment import load_experiment
 from tts_gen.models.decoders.flow_matching import FlowMatchingDecoder
-from tts_gen.models.layers.unet import UNet1D
 from tts_gen.models.decoders.registry import build_decoder
+from tts_gen.models.layers.unet import UNet1D
 from tts_gen.synthesize import Synthesizer
 
 
@@ -121,9 +115,7 @@ def test_paper_size_config():
 def test_synth_command_with_steps_and_temperature(prepared_mini, tmp_path, capsys):
     options = ["--steps", "2", "--temperature", "0.3"]
     run = train_and_synthesize("flow_matching", prepared_mini, tmp_path, capsys, options)
-    status, error = synth_error(run, tmp_path, capsys, ["--temperature", "-1"])
-    assert status != 0 and len(error.splitlines()) == 1
-    assert "temperature must be >= 0" in error
+    assert_synth_errors(run, tmp_path, capsys, [(["--temperature", "-1"], "temperature must be >= 0")])
     synthesizer = Synthesizer.from_checkpoint(run)
     with pytest.raises(ValueError, match="the flow_matching decoder has no option sampler"):
         synthesizer.tts("Hello.", sampler="sde")

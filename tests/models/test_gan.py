@@ -7,11 +7,11 @@ import pytest
 import torch
 
 from tests.conftest import ROOT
+from tests.models.helpers import N_MELS, random_batch
+from tts_gen.acoustic_run import griffin_lim_sample
 from tts_gen.cli import main
 from tts_gen.data import FeatureStore, TTSDataset, collate_tts
 from tts_gen.experiment import build_tts_model, load_experiment
-from tts_gen.acoustic_run import griffin_lim_sample
-from tts_gen.trainable import AdversarialTerms
 from tts_gen.models.decoders.gan import GANDecoder, GANDecoderConfig
 from tts_gen.models.layers.discriminator import (
     DiscriminatorOutput,
@@ -22,17 +22,26 @@ from tts_gen.models.layers.discriminator import (
     lsgan_generator_loss,
 )
 from tts_gen.models.layers.masks import sequence_mask
-from tts_gen.text import Tokenizer
 from tts_gen.runs import read_metrics
+from tts_gen.text import Tokenizer
 from tts_gen.train.trainer import TrainData, Trainer
+from tts_gen.trainable import AdversarialTerms
 
-N_MELS = 80
 TINY_DISCRIMINATOR = WindowDiscriminatorConfig(windows=[8, 16, 64], channels=16, n_layers=2, kernel_size=3)
 TINY_RUN = [
-    "model.encoder.hidden_channels=32", "model.encoder.filter_channels=64", "model.encoder.n_layers=1",
-    "model.encoder.duration_filter_channels=32", "model.decoder.hidden_channels=16", "model.decoder.n_stacks=1",
-    "model.decoder.n_layers=2", "model.decoder.discriminator.channels=16", "model.decoder.discriminator.n_layers=2",
-    "train.batch_size=2", "train.num_workers=0", "train.warmup_steps=2", "train.log_every=1",
+    "model.encoder.hidden_channels=32",
+    "model.encoder.filter_channels=64",
+    "model.encoder.n_layers=1",
+    "model.encoder.duration_filter_channels=32",
+    "model.decoder.hidden_channels=16",
+    "model.decoder.n_stacks=1",
+    "model.decoder.n_layers=2",
+    "model.decoder.discriminator.channels=16",
+    "model.decoder.discriminator.n_layers=2",
+    "train.batch_size=2",
+    "train.num_workers=0",
+    "train.warmup_steps=2",
+    "train.log_every=1",
 ]
 
 
@@ -44,14 +53,6 @@ def tiny_decoder(noise_channels: int = 4) -> GANDecoder:
     return GANDecoder(config, N_MELS)
 
 
-def inputs(lengths=(40, 27)):
-    mask = sequence_mask(torch.tensor(lengths))
-    generator = torch.Generator().manual_seed(3)
-    cond = torch.randn(len(lengths), N_MELS, mask.shape[-1], generator=generator) * mask
-    target = (cond + 0.3 * torch.randn(cond.shape, generator=generator)) * mask
-    return cond, mask, target
-
-
 def generate(decoder, cond, mask, seed, **options):
     torch.manual_seed(seed)
     with torch.no_grad():
@@ -60,8 +61,10 @@ def generate(decoder, cond, mask, seed, **options):
 
 def test_temperature_scales_the_noise_and_zero_is_deterministic():
     decoder = tiny_decoder()
-    cond, mask, _ = inputs()
-    assert torch.equal(generate(decoder, cond, mask, 1, temperature=0.0), generate(decoder, cond, mask, 2, temperature=0.0))
+    cond, mask, _ = random_batch((40, 27))
+    assert torch.equal(
+        generate(decoder, cond, mask, 1, temperature=0.0), generate(decoder, cond, mask, 2, temperature=0.0)
+    )
     noise_free = generate(decoder, cond, mask, 1, temperature=0.0)
     spread = [(generate(decoder, cond, mask, 1, temperature=t) - noise_free).abs().mean() for t in (0.1, 1.0)]
     assert spread[0] > 0, "the noise must change the output"
@@ -72,12 +75,14 @@ def test_temperature_scales_the_noise_and_zero_is_deterministic():
 
 def test_without_noise_channels_the_generator_is_deterministic():
     decoder = tiny_decoder(noise_channels=0)
-    cond, mask, _ = inputs()
+    cond, mask, _ = random_batch((40, 27))
     assert torch.equal(generate(decoder, cond, mask, 1), generate(decoder, cond, mask, 2))
 
 
 def outputs(scores, mask, features=()):
-    return DiscriminatorOutput(scores=scores, score_mask=mask, features=list(features), feature_masks=[mask] * len(features))
+    return DiscriminatorOutput(
+        scores=scores, score_mask=mask, features=list(features), feature_masks=[mask] * len(features)
+    )
 
 
 def test_least_squares_losses_reach_zero_at_their_targets_and_ignore_padding():
@@ -98,7 +103,7 @@ def test_least_squares_losses_reach_zero_at_their_targets_and_ignore_padding():
 
 def test_discriminators_judge_the_same_window_of_real_and_fake():
     decoder = tiny_decoder()
-    cond, mask, target = inputs()
+    cond, mask, target = random_batch((40, 27))
     torch.manual_seed(5)
     with torch.no_grad():
         pairs = decoder.discriminator(target, target.clone(), cond, mask)
@@ -111,7 +116,7 @@ def test_discriminators_judge_the_same_window_of_real_and_fake():
 
 def test_padding_does_not_change_the_adversarial_losses():
     decoder = tiny_decoder().train()
-    cond, mask, target = inputs()
+    cond, mask, target = random_batch((40, 27))
     fake = decoder.loss(cond, mask, target).mel.detach()
     noisy = [x + 9.0 * torch.randn(x.shape) * (1 - mask) for x in (cond, target, fake)]
     results = []
@@ -125,7 +130,7 @@ def test_padding_does_not_change_the_adversarial_losses():
 
 def test_windows_come_from_the_torch_random_generator():
     decoder = tiny_decoder().train()
-    cond, mask, target = inputs(lengths=(200, 150))
+    cond, mask, target = random_batch(lengths=(200, 150))
     fake = decoder.loss(cond, mask, target).mel.detach()
     terms = AdversarialTerms(cond=cond, mask=mask, real=target, fake=fake)
     losses = []
@@ -140,7 +145,7 @@ def test_paper_size_config_builds_and_generates():
     config = load_experiment(ROOT / "egs" / "ljspeech" / "gan.yaml")
     torch.manual_seed(0)
     decoder = GANDecoder(config.model.decoder, N_MELS)
-    cond, mask, _ = inputs(lengths=(30, 21))
+    cond, mask, _ = random_batch(lengths=(30, 21))
     mel = generate(decoder, cond, mask, 0)
     assert mel.shape == cond.shape and torch.isfinite(mel).all() and mel[1, :, 21:].abs().max() == 0
     assert len(decoder.discriminator.discriminators) == len(config.model.decoder.discriminator.windows)
@@ -164,11 +169,15 @@ def test_adversarial_training_steps_both_networks_and_resumes_exactly(prepared_m
     before = {k: v.clone() for k, v in straight.model.state_dict().items()}
     straight.fit()
     after = straight.model.state_dict()
-    moved = {prefix: any(not torch.equal(before[k], after[k]) for k in after if k.startswith(prefix))
-             for prefix in ("decoder.generator.", "decoder.discriminator.", "encoder.")}
+    moved = {
+        prefix: any(not torch.equal(before[k], after[k]) for k in after if k.startswith(prefix))
+        for prefix in ("decoder.generator.", "decoder.discriminator.", "encoder.")
+    }
     assert all(moved.values()), f"parameters that did not move: {moved}"
     rows = [row for row in read_metrics(tmp_path / "straight") if row["split"] == "train"]
-    assert {"gan/discriminator", "gan/adversarial", "gan/feature_matching", "gan/l1", "grad_norm/discriminator"} <= set(rows[-1])
+    assert {"gan/discriminator", "gan/adversarial", "gan/feature_matching", "gan/l1", "grad_norm/discriminator"} <= set(
+        rows[-1]
+    )
 
     tiny_trainer(prepared_mini, tmp_path / "resumed", overrides).fit(until_step=2)  # stops inside the first epoch
     resumed = tiny_trainer(prepared_mini, tmp_path / "resumed", overrides, seed=99)
@@ -184,13 +193,45 @@ def test_adversarial_training_steps_both_networks_and_resumes_exactly(prepared_m
 def test_synth_cli_with_temperature_and_unknown_option(prepared_mini, tmp_path, capsys):
     run = tmp_path / "run"
     overrides = [*TINY_RUN, "train.max_steps=3", "train.val_every=3", "train.checkpoint_every=3"]
-    assert main(["train", str(ROOT / "egs/demo/gan.yaml"), "--data", str(prepared_mini), "--out", str(run), "--set", *overrides]) == 0
+    assert (
+        main(
+            [
+                "train",
+                str(ROOT / "egs/demo/gan.yaml"),
+                "--data",
+                str(prepared_mini),
+                "--out",
+                str(run),
+                "--set",
+                *overrides,
+            ]
+        )
+        == 0
+    )
     for temperature in ("0", "0.7"):
         out = tmp_path / f"t{temperature}.wav"
-        assert main(["synth", "--checkpoint", str(run), "--text", "Hello there.", "--out", str(out), "--temperature", temperature]) == 0
+        assert (
+            main(
+                [
+                    "synth",
+                    "--checkpoint",
+                    str(run),
+                    "--text",
+                    "Hello there.",
+                    "--out",
+                    str(out),
+                    "--temperature",
+                    temperature,
+                ]
+            )
+            == 0
+        )
         assert out.stat().st_size > 1000
     capsys.readouterr()
-    assert main(["synth", "--checkpoint", str(run), "--text", "Hello.", "--out", str(tmp_path / "x.wav"), "--steps", "4"]) == 2
+    assert (
+        main(["synth", "--checkpoint", str(run), "--text", "Hello.", "--out", str(tmp_path / "x.wav"), "--steps", "4"])
+        == 2
+    )
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
     assert "the gan decoder has no option steps; its options are: temperature" in err

@@ -6,13 +6,13 @@ import pytest
 import torch
 
 from tests.conftest import ROOT
+from tts_gen.acoustic_run import griffin_lim_sample
 from tts_gen.data.dataset import TTSDataset, collate_tts
 from tts_gen.data.features import FeatureStore
 from tts_gen.experiment import build_tts_model, load_experiment
-from tts_gen.acoustic_run import griffin_lim_sample
 from tts_gen.models.decoders.registry import DECODERS
-from tts_gen.text import Tokenizer
 from tts_gen.runs import read_metrics
+from tts_gen.text import Tokenizer
 from tts_gen.train.trainer import TrainData, Trainer
 
 STEPS = 80
@@ -32,12 +32,22 @@ def teacher_forced_error(model, batch) -> float:
 def test_family_overfits_two_clips(family, prepared_mini, tmp_path):
     config = load_experiment(
         ROOT / "egs" / "demo" / f"{family}.yaml",
-        ["train.batch_size=2", "train.log_every=1", "train.val_every=1000", "train.checkpoint_every=1000",
-         f"train.max_steps={STEPS}", "train.warmup_steps=10", "train.num_workers=0", "train.schedule=constant"],
+        [
+            "train.batch_size=2",
+            "train.log_every=1",
+            "train.val_every=1000",
+            "train.checkpoint_every=1000",
+            f"train.max_steps={STEPS}",
+            "train.warmup_steps=10",
+            "train.num_workers=0",
+            "train.schedule=constant",
+        ],
     )
     tokenizer = Tokenizer(config.text)
     store = FeatureStore(prepared_mini, config.audio)
-    shortest = sorted(TTSDataset.from_split(prepared_mini, "train", store, tokenizer).utterances, key=lambda u: u.n_frames)
+    shortest = sorted(
+        TTSDataset.from_split(prepared_mini, "train", store, tokenizer).utterances, key=lambda u: u.n_frames
+    )
     train = TTSDataset(shortest[:2], store, tokenizer)
     data = TrainData(train, train, collate_tts, train.lengths, train.lengths)
     torch.manual_seed(0)

@@ -7,7 +7,7 @@ import torch
 from torch.distributions import Normal, kl_divergence
 
 from tests.conftest import ROOT
-from tts_gen.cli import main
+from tests.models.helpers import N_MELS, assert_synth_errors, random_batch, train_and_synthesize
 from tts_gen.config import ConfigError
 from tts_gen.experiment import load_experiment
 from tts_gen.models.decoders.vae import (
@@ -20,23 +20,12 @@ from tts_gen.models.decoders.vae import (
 )
 from tts_gen.models.layers.masks import sequence_mask
 
-N_MELS = 80
-
 
 def tiny_decoder(**changes) -> VAEDecoder:
     size = WaveNetSize(hidden_channels=16, kernel_size=3, n_layers=2)
     config = VAEDecoderConfig(z_channels=4, posterior=size, prior=size, decoder=size, **changes)
     torch.manual_seed(0)
     return VAEDecoder(config, N_MELS).eval()
-
-
-def random_batch(lengths=(19, 12)):
-    lengths = torch.tensor(lengths)
-    mask = sequence_mask(lengths)
-    generator = torch.Generator().manual_seed(3)
-    cond = torch.randn(len(lengths), N_MELS, mask.shape[-1], generator=generator) * mask
-    target = (cond + 0.3 * torch.randn(cond.shape, generator=generator)) * mask
-    return cond, mask, target
 
 
 def random_gaussian(shape, seed: int) -> DiagonalGaussian:
@@ -156,22 +145,9 @@ def test_ljspeech_config_builds_the_vits_sized_networks():
 
 
 def test_synth_command_with_temperature(prepared_mini, tmp_path, capsys):
-    run = tmp_path / "run"
     shrink = [f"model.decoder.{net}.n_layers=2" for net in ("posterior", "prior", "decoder")]
-    status = main([
-        "train", str(ROOT / "egs/demo/vae.yaml"), "--data", str(prepared_mini), "--out", str(run), "--device", "cpu",
-        "--set", "train.max_steps=2", "train.batch_size=2", "train.val_every=2", "train.checkpoint_every=2",
-        "train.sample_every=1000", *shrink,
-    ])
-    assert status == 0
-    wav = tmp_path / "out.wav"
-    assert main(["synth", "--checkpoint", str(run), "--text", "Printing, in the only sense.", "--out", str(wav),
-                 "--temperature", "0.5"]) == 0
-    assert wav.is_file() and wav.stat().st_size > 1000
-    capsys.readouterr()
-    for options, message in ((["--steps", "4"], "the vae decoder has no option steps"),
-                             (["--temperature", "-1"], "temperature must be >= 0")):
-        status = main(["synth", "--checkpoint", str(run), "--text", "Hello.", "--out", str(tmp_path / "x.wav"),
-                       *options])
-        error = capsys.readouterr().err.strip()
-        assert status != 0 and len(error.splitlines()) == 1 and message in error, error
+    run = train_and_synthesize("vae", prepared_mini, tmp_path, capsys, ["--temperature", "0.5"], shrink)
+    assert_synth_errors(run, tmp_path, capsys, [
+        (["--steps", "4"], "the vae decoder has no option steps"),
+        (["--temperature", "-1"], "temperature must be >= 0"),
+    ])  # fmt: skip

@@ -6,8 +6,24 @@ from tests.text.cases import CASES
 from tts_gen.text import normalize_text, phonemize
 
 REQUIRED_CATEGORIES = {
-    "cardinal", "thousands", "negative", "ordinal", "year", "decade", "decimal", "currency", "percent", "time",
-    "abbreviation", "initialism", "roman", "range", "symbols", "punctuation", "accents", "whitespace",
+    "cardinal",
+    "thousands",
+    "negative",
+    "ordinal",
+    "year",
+    "decade",
+    "decimal",
+    "currency",
+    "percent",
+    "time",
+    "abbreviation",
+    "initialism",
+    "roman",
+    "range",
+    "symbols",
+    "punctuation",
+    "accents",
+    "whitespace",
 }
 
 

@@ -4,8 +4,7 @@ import warnings
 
 import pytest
 
-from tts_gen.text import UnsupportedCharacterWarning, normalize_text
-from tts_gen.text import numbers
+from tts_gen.text import UnsupportedCharacterWarning, normalize_text, numbers
 
 
 def _dropped_characters(text: str) -> list[str]:
@@ -125,8 +124,15 @@ def test_normalize_rejects_non_strings():
 
 @pytest.mark.parametrize(
     "value, spoken",
-    [(1999, "nineteen ninety-nine"), (2005, "two thousand five"), (1900, "nineteen hundred"),
-     (1905, "nineteen oh five"), (2010, "twenty ten"), (2000, "two thousand"), (800, "eight hundred")],
+    [
+        (1999, "nineteen ninety-nine"),
+        (2005, "two thousand five"),
+        (1900, "nineteen hundred"),
+        (1905, "nineteen oh five"),
+        (2010, "twenty ten"),
+        (2000, "two thousand"),
+        (800, "eight hundred"),
+    ],
 )
 def test_year_reading(value, spoken):
     assert numbers.year(value) == spoken

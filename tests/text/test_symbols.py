@@ -6,7 +6,13 @@ from tests.text.cases import CASES
 from tts_gen.text import normalize_text, phonemize
 from tts_gen.text.lexicon import english_lang_dir, english_lexicon
 from tts_gen.text.symbols import (
-    CHARACTER_TABLE, PAD, PHONEME_TABLE, PHONEMES, PUNCTUATION, SYMBOL_TABLE_VERSION, SymbolTable,
+    CHARACTER_TABLE,
+    PAD,
+    PHONEME_TABLE,
+    PHONEMES,
+    PUNCTUATION,
+    SYMBOL_TABLE_VERSION,
+    SymbolTable,
 )
 
 DIVERSE = [

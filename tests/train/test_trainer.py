@@ -7,20 +7,31 @@ import torch
 from torch import nn
 
 from tests.conftest import ROOT
+from tts_gen.acoustic_run import griffin_lim_sample, train_acoustic
 from tts_gen.config import ConfigError
 from tts_gen.data import FeatureStore, TTSDataset, collate_tts
 from tts_gen.experiment import build_tts_model, load_experiment
-from tts_gen.acoustic_run import griffin_lim_sample, train_acoustic
-from tts_gen.text import Tokenizer
 from tts_gen.runs import CheckpointError, load_checkpoint, resolve_checkpoint, step_checkpoints
-from tts_gen.trainable import Sample, StepOutput
+from tts_gen.text import Tokenizer
 from tts_gen.train.trainer import TrainData, Trainer, TrainingDiverged
+from tts_gen.trainable import Sample, StepOutput
 
 TINY = [
-    "model.encoder.hidden_channels=32", "model.encoder.filter_channels=64", "model.encoder.n_layers=1",
-    "model.encoder.duration_filter_channels=32", "model.decoder.hidden_channels=32", "model.decoder.n_blocks=2",
-    "model.decoder.n_layers=2", "train.batch_size=2", "train.num_workers=0", "train.warmup_steps=2",
-    "train.log_every=1", "train.val_every=4", "train.checkpoint_every=100", "train.max_steps=7", "train.ema_decay=0.9",
+    "model.encoder.hidden_channels=32",
+    "model.encoder.filter_channels=64",
+    "model.encoder.n_layers=1",
+    "model.encoder.duration_filter_channels=32",
+    "model.decoder.hidden_channels=32",
+    "model.decoder.n_blocks=2",
+    "model.decoder.n_layers=2",
+    "train.batch_size=2",
+    "train.num_workers=0",
+    "train.warmup_steps=2",
+    "train.log_every=1",
+    "train.val_every=4",
+    "train.checkpoint_every=100",
+    "train.max_steps=7",
+    "train.ema_decay=0.9",
 ]
 
 
@@ -49,6 +60,16 @@ def test_a_stopped_and_resumed_run_reaches_the_same_weights(prepared_mini, tmp_p
         assert torch.equal(a, b), f"{name} differs after resume"
     for (name, a), (_, b) in zip(straight.ema.state_dict().items(), resumed.ema.state_dict().items()):
         assert torch.equal(a, b), f"EMA {name} differs after resume"
+
+
+@pytest.mark.parametrize("section", ["loss_weights", "loss_warmup"])
+def test_an_unknown_loss_key_is_an_error_naming_the_terms(prepared_mini, tmp_path, section):
+    message = (
+        f"train.{section} names flow/nl, which the model does not return; "
+        "its loss terms are: encoder/prior, encoder/duration, flow/nll"
+    )
+    with pytest.raises(ConfigError, match=message):
+        tiny_run(prepared_mini, tmp_path, [f"train.{section}={{flow/nl: 2}}"])
 
 
 def test_checkpoints_keep_the_last_k_and_the_best(prepared_mini, tmp_path):
@@ -99,7 +120,9 @@ class Flaky(nn.Module):
 
 
 def flaky_trainer(prepared, run_dir, bad, max_nonfinite=20):
-    config = load_experiment(ROOT / "egs" / "demo" / "flow.yaml", TINY + [f"train.max_nonfinite_steps={max_nonfinite}"]).train
+    config = load_experiment(
+        ROOT / "egs" / "demo" / "flow.yaml", TINY + [f"train.max_nonfinite_steps={max_nonfinite}"]
+    ).train
     tokenizer = Tokenizer(load_experiment(ROOT / "egs" / "demo" / "flow.yaml").text)
     store = FeatureStore(prepared, load_experiment(ROOT / "egs" / "demo" / "flow.yaml").audio)
     train = TTSDataset.from_split(prepared, "train", store, tokenizer)
@@ -139,8 +162,15 @@ def test_a_new_run_can_start_from_another_runs_encoder(prepared_mini, tmp_path):
     config = ROOT / "egs" / "demo" / "flow.yaml"
     train_acoustic(config, prepared_mini, tmp_path / "source", TINY + ["train.max_steps=2", "train.ema_decay=0"])
     source, _, _, _ = load_acoustic_model(tmp_path / "source")
-    warm = TINY + ["train.max_steps=1", "train.learning_rate=1e-9", "train.ema_decay=0", f"train.init_from={tmp_path / 'source'}"]
-    train_acoustic(config, prepared_mini, tmp_path / "warm", warm + ["model.decoder.n_blocks=1", "train.init_modules=[encoder]"])
+    warm = TINY + [
+        "train.max_steps=1",
+        "train.learning_rate=1e-9",
+        "train.ema_decay=0",
+        f"train.init_from={tmp_path / 'source'}",
+    ]
+    train_acoustic(
+        config, prepared_mini, tmp_path / "warm", warm + ["model.decoder.n_blocks=1", "train.init_modules=[encoder]"]
+    )
     started, _, _, _ = load_acoustic_model(tmp_path / "warm")
     for name, value in source.encoder.state_dict().items():
         assert torch.allclose(value, started.encoder.state_dict()[name], atol=1e-6), name
@@ -156,6 +186,8 @@ def test_sampling_defaults_and_step_budget_may_change_on_resume_but_the_model_ma
 
     config = ROOT / "egs" / "demo" / "diffusion.yaml"
     save_config(load_experiment(config), tmp_path / "config.yaml")
-    check_resumable(tmp_path, load_experiment(config, ["model.decoder.sampling={temperature: 0.0}", "train.max_steps=9"]))
+    check_resumable(
+        tmp_path, load_experiment(config, ["model.decoder.sampling={temperature: 0.0}", "train.max_steps=9"])
+    )
     with pytest.raises(ConfigError, match="train.learning_rate"):
         check_resumable(tmp_path, load_experiment(config, ["train.learning_rate=0.5"]))

@@ -42,7 +42,13 @@ def vocoder_run(prepared_mini, tmp_path_factory):
     from tts_gen.vocoders.run import train_vocoder
 
     run = tmp_path_factory.mktemp("vocoder") / "hifigan"
-    train_vocoder(DEMO, prepared_mini, run, [*TINY, "train.max_steps=2", "train.val_every=1000", "train.checkpoint_every=1000"], device="cpu")
+    train_vocoder(
+        DEMO,
+        prepared_mini,
+        run,
+        [*TINY, "train.max_steps=2", "train.val_every=1000", "train.checkpoint_every=1000"],
+        device="cpu",
+    )
     return run
 
 
@@ -53,9 +59,17 @@ def acoustic_run(prepared_mini, tmp_path_factory):
 
     run = tmp_path_factory.mktemp("acoustic") / "flow"
     overrides = [
-        "model.encoder.hidden_channels=32", "model.encoder.filter_channels=64", "model.encoder.n_layers=1",
-        "model.encoder.duration_filter_channels=32", "model.decoder.hidden_channels=16", "model.decoder.n_blocks=2",
-        "train.max_steps=1", "train.batch_size=2", "train.num_workers=0", "train.val_every=1000", "train.warmup_steps=1",
+        "model.encoder.hidden_channels=32",
+        "model.encoder.filter_channels=64",
+        "model.encoder.n_layers=1",
+        "model.encoder.duration_filter_channels=32",
+        "model.decoder.hidden_channels=16",
+        "model.decoder.n_blocks=2",
+        "train.max_steps=1",
+        "train.batch_size=2",
+        "train.num_workers=0",
+        "train.val_every=1000",
+        "train.warmup_steps=1",
     ]
     train_acoustic(ROOT / "egs" / "demo" / "flow.yaml", prepared_mini, run, overrides, device="cpu")
     return run

@@ -10,10 +10,10 @@ import torch
 from tests.conftest import ROOT
 from tts_gen.audio import AudioConfig
 from tts_gen.config import ConfigError
+from tts_gen.vocoders.base import VocoderMismatchError
 from tts_gen.vocoders.config import load_vocoder_experiment
 from tts_gen.vocoders.discriminators import DiscriminatorConfig, HiFiGANDiscriminator
 from tts_gen.vocoders.hifigan import HiFiGAN, HiFiGANGenerator, HiFiGANGeneratorConfig, PolyphaseUpsample
-from tts_gen.vocoders.base import VocoderMismatchError
 
 SMALL = HiFiGANGeneratorConfig(
     upsample_rates=[8, 8, 4],
@@ -44,7 +44,10 @@ def test_ljspeech_configs_have_the_published_generator_sizes(version, million):
 
 def test_config_refuses_rates_that_do_not_make_the_hop():
     with pytest.raises(ConfigError, match="hop"):
-        load_vocoder_experiment(ROOT / "egs" / "demo" / "hifigan.yaml", ["vocoder.generator.upsample_rates=[8,8,2]", "vocoder.generator.upsample_kernel_sizes=[16,16,4]"])
+        load_vocoder_experiment(
+            ROOT / "egs" / "demo" / "hifigan.yaml",
+            ["vocoder.generator.upsample_rates=[8,8,2]", "vocoder.generator.upsample_kernel_sizes=[16,16,4]"],
+        )
 
 
 def test_output_shape_range_and_hop():
@@ -135,8 +138,15 @@ def test_vocoder_refuses_other_audio_settings():
 
 
 def test_discriminators_judge_every_period_and_scale():
-    config = DiscriminatorConfig(periods=[2, 3, 5], period_channels=[4, 8, 8], n_scales=2, scale_channels=[8, 8, 8],
-                                 scale_kernel_sizes=[15, 41, 5], scale_strides=[1, 4, 1], scale_groups=[1, 4, 1])
+    config = DiscriminatorConfig(
+        periods=[2, 3, 5],
+        period_channels=[4, 8, 8],
+        n_scales=2,
+        scale_channels=[8, 8, 8],
+        scale_kernel_sizes=[15, 41, 5],
+        scale_strides=[1, 4, 1],
+        scale_groups=[1, 4, 1],
+    )
     judgement = HiFiGANDiscriminator(config)(torch.randn(2, 1, 1001))
     assert len(judgement.scores) == len(judgement.features) == 5
     assert all(score.shape[0] == 2 and score.dim() == 2 for score in judgement.scores)

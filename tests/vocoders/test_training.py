@@ -8,8 +8,7 @@ import torch
 from tests.vocoders.conftest import DEMO, TINY
 from tts_gen.audio import AudioConfig
 from tts_gen.data.features import FeatureStore
-from tts_gen.runs import load_checkpoint, resolve_checkpoint
-from tts_gen.runs import read_metrics
+from tts_gen.runs import load_checkpoint, read_metrics, resolve_checkpoint
 from tts_gen.train.trainer import TrainData, Trainer
 from tts_gen.vocoders.config import load_vocoder_experiment
 from tts_gen.vocoders.data import MelSource, VocoderDataset, collate_vocoder
@@ -17,7 +16,9 @@ from tts_gen.vocoders.model import HiFiGANModel, cut_vocoder_segments, sample_au
 
 
 def shortest_clips(prepared_mini, config, count: int = 2) -> VocoderDataset:
-    dataset = VocoderDataset.from_split(prepared_mini, "train", MelSource(FeatureStore(prepared_mini, config.audio)), config.audio)
+    dataset = VocoderDataset.from_split(
+        prepared_mini, "train", MelSource(FeatureStore(prepared_mini, config.audio)), config.audio
+    )
     return VocoderDataset(sorted(dataset.utterances, key=lambda u: u.n_frames)[:count], dataset.mels, config.audio)
 
 
@@ -49,8 +50,16 @@ def test_segments_cut_mel_and_audio_at_the_same_place(prepared_mini):
 
 def test_training_steps_are_finite_and_copy_synthesis_improves(prepared_mini, tmp_path):
     steps = 12
-    config = load_vocoder_experiment(DEMO, [*TINY, f"train.max_steps={steps}", "train.val_every=1000",
-                                            "train.checkpoint_every=1000", "train.learning_rate=2.0e-3"])
+    config = load_vocoder_experiment(
+        DEMO,
+        [
+            *TINY,
+            f"train.max_steps={steps}",
+            "train.val_every=1000",
+            "train.checkpoint_every=1000",
+            "train.learning_rate=2.0e-3",
+        ],
+    )
     clips = shortest_clips(prepared_mini, config)
     data = TrainData(clips, clips, collate_vocoder, clips.lengths, clips.lengths)
     trainer = make_trainer(config, data, tmp_path)
@@ -68,7 +77,9 @@ def test_training_steps_are_finite_and_copy_synthesis_improves(prepared_mini, tm
 
 
 def test_resumed_run_continues_exactly(prepared_mini, tmp_path):
-    config = load_vocoder_experiment(DEMO, [*TINY, "train.max_steps=4", "train.val_every=1000", "train.checkpoint_every=1000"])
+    config = load_vocoder_experiment(
+        DEMO, [*TINY, "train.max_steps=4", "train.val_every=1000", "train.checkpoint_every=1000"]
+    )
     clips = shortest_clips(prepared_mini, config, 3)
     data = TrainData(clips, clips, collate_vocoder, clips.lengths, clips.lengths)
     straight = make_trainer(config, data, tmp_path / "straight")

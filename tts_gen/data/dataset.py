@@ -64,7 +64,24 @@ def pad_sequences(items: list[torch.Tensor], dim: int = -1) -> tuple[torch.Tenso
     return batch, lengths
 
 
-class TTSDataset(Dataset):
+class UtteranceDataset(Dataset):
+    """Base of the datasets of one manifest: its rows, their count and their mel lengths (for the sampler)."""
+
+    def __init__(self, utterances: list[Utterance]):
+        if not utterances:
+            raise ValueError("the dataset has no utterances")
+        self.utterances = utterances
+
+    @property
+    def lengths(self) -> list[int]:
+        """Mel frames per utterance (of the recording), for the length-bucketed sampler."""
+        return [utt.n_frames for utt in self.utterances]
+
+    def __len__(self) -> int:
+        return len(self.utterances)
+
+
+class TTSDataset(UtteranceDataset):
     """Token ids and cached log-mels of one manifest.
 
     Args:
@@ -77,9 +94,7 @@ class TTSDataset(Dataset):
     def __init__(
         self, utterances: list[Utterance], features: FeatureStore, tokenizer: Tokenizer, with_durations: bool = False
     ):
-        if not utterances:
-            raise ValueError("the dataset has no utterances")
-        self.utterances = utterances
+        super().__init__(utterances)
         self.features = features
         self.tokens = [tokens_of(utt, tokenizer) for utt in utterances]
         self.with_durations = with_durations
@@ -92,14 +107,6 @@ class TTSDataset(Dataset):
         cls, data_dir: str | Path, split: str, features: FeatureStore, tokenizer: Tokenizer, with_durations: bool = False
     ) -> "TTSDataset":
         return cls(read_manifest(Path(data_dir) / f"{split}.jsonl"), features, tokenizer, with_durations)
-
-    @property
-    def lengths(self) -> list[int]:
-        """Mel frames per utterance, for the length-bucketed sampler."""
-        return [utt.n_frames for utt in self.utterances]
-
-    def __len__(self) -> int:
-        return len(self.utterances)
 
     def __getitem__(self, index: int) -> dict:
         utt = self.utterances[index]

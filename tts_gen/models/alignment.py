@@ -80,7 +80,9 @@ def search_durations(
     else:
         parts = np.array_split(np.arange(len(value)), threads)  # contiguous slices: views, not copies
         jobs = [
-            _search_pool(threads).submit(_maximum_path_batch, value[i[0] : i[-1] + 1], durations[i[0] : i[-1] + 1], t_xs[i], t_ys[i])
+            _search_pool(threads).submit(
+                _maximum_path_batch, value[i[0] : i[-1] + 1], durations[i[0] : i[-1] + 1], t_xs[i], t_ys[i]
+            )
             for i in parts
         ]
         for job in jobs:
@@ -122,9 +124,7 @@ def gaussian_log_likelihood(mu_x: torch.Tensor, y: torch.Tensor) -> torch.Tensor
     return torch.baddbmm(constant, mu_x.transpose(1, 2), y)  # + (B, T_text, n_mels) @ (B, n_mels, T_mel)
 
 
-def align(
-    mu_x: torch.Tensor, y: torch.Tensor, x_lengths: torch.Tensor, y_lengths: torch.Tensor
-) -> torch.Tensor:
+def align(mu_x: torch.Tensor, y: torch.Tensor, x_lengths: torch.Tensor, y_lengths: torch.Tensor) -> torch.Tensor:
     """MAS durations: (B, T_text) integer frames per token, summing to each ``y_lengths``."""
     with torch.no_grad():
         return search_durations(gaussian_log_likelihood(mu_x, y), x_lengths, y_lengths)

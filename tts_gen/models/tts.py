@@ -23,9 +23,9 @@ from tts_gen.data.dataset import TTSBatch
 from tts_gen.data.features import MelStats
 from tts_gen.models.alignment import align, duration_loss, expand, predicted_durations, prior_loss
 from tts_gen.models.decoders.base import AdversarialDecoder, DecoderConfig
+from tts_gen.models.decoders.registry import build_decoder
 from tts_gen.models.encoder import EncoderConfig, TextEncoder
 from tts_gen.models.layers.masks import sequence_mask
-from tts_gen.models.decoders.registry import build_decoder
 from tts_gen.trainable import AdversarialTerms, Sample, StepOutput
 
 

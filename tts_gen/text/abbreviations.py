@@ -12,18 +12,45 @@ from tts_gen.text.numbers import MONTHS
 
 # Words before a name ("Mr. Smith"); their period never ends a sentence.
 TITLES = {
-    "mr": "mister", "mrs": "missus", "ms": "mizz", "messrs": "messieurs", "prof": "professor",
-    "gen": "general", "capt": "captain", "lt": "lieutenant", "col": "colonel", "sgt": "sergeant",
-    "maj": "major", "cmdr": "commander", "adm": "admiral", "rev": "reverend", "hon": "honorable",
-    "gov": "governor", "sen": "senator", "rep": "representative", "pres": "president", "mt": "mount",
+    "mr": "mister",
+    "mrs": "missus",
+    "ms": "mizz",
+    "messrs": "messieurs",
+    "prof": "professor",
+    "gen": "general",
+    "capt": "captain",
+    "lt": "lieutenant",
+    "col": "colonel",
+    "sgt": "sergeant",
+    "maj": "major",
+    "cmdr": "commander",
+    "adm": "admiral",
+    "rev": "reverend",
+    "hon": "honorable",
+    "gov": "governor",
+    "sen": "senator",
+    "rep": "representative",
+    "pres": "president",
+    "mt": "mount",
     "ft": "fort",
 }
 
 # Words after a name or at the end of a list; their period may also end the sentence.
 SUFFIXES = {
-    "jr": "junior", "sr": "senior", "co": "company", "ltd": "limited", "inc": "incorporated",
-    "corp": "corporation", "bros": "brothers", "ave": "avenue", "blvd": "boulevard", "rd": "road",
-    "dept": "department", "esq": "esquire", "approx": "approximately", "etc": "et cetera",
+    "jr": "junior",
+    "sr": "senior",
+    "co": "company",
+    "ltd": "limited",
+    "inc": "incorporated",
+    "corp": "corporation",
+    "bros": "brothers",
+    "ave": "avenue",
+    "blvd": "boulevard",
+    "rd": "road",
+    "dept": "department",
+    "esq": "esquire",
+    "approx": "approximately",
+    "etc": "et cetera",
 }
 
 MONTH_ABBREVIATIONS = {name[:3].lower(): name for name in MONTHS if name != "May"}
@@ -33,9 +60,12 @@ MONTH_ABBREVIATIONS["sept"] = "September"
 LATIN = {"e.g.": "for example", "i.e.": "that is", "cf.": "compare", "viz.": "namely", "a.k.a.": "also known as"}
 
 # Abbreviations after which split_sentences never splits ("Dr. Smith", "No. 5", "Jan. 5").
-NO_SPLIT = frozenset(TITLES) | {"st", "dr", "no", "nos", "vs", "v"} | frozenset(MONTH_ABBREVIATIONS) | {
-    key.rstrip(".") for key in LATIN
-}
+NO_SPLIT = (
+    frozenset(TITLES)
+    | {"st", "dr", "no", "nos", "vs", "v"}
+    | frozenset(MONTH_ABBREVIATIONS)
+    | {key.rstrip(".") for key in LATIN}
+)
 
 # Every abbreviation written as a word before its period (lowercase).
 ABBREVIATION_WORDS = frozenset(TITLES) | frozenset(SUFFIXES) | frozenset(MONTH_ABBREVIATIONS) | {"st", "dr"}
@@ -92,7 +122,7 @@ def _prev_is_name_or_number(before: str) -> bool:
 
 def _with_period(words: str, match: re.Match, any_capital: bool = False) -> str:
     """Appends "." when the abbreviation's period also ends the sentence."""
-    if match.group(0).endswith(".") and period_ends_sentence(match.string[match.end():], any_capital):
+    if match.group(0).endswith(".") and period_ends_sentence(match.string[match.end() :], any_capital):
         return words + "."
     return words
 
@@ -100,7 +130,7 @@ def _with_period(words: str, match: re.Match, any_capital: bool = False) -> str:
 def _expand_place(match: re.Match) -> str:
     """St. -> Saint/Street, Dr. -> Doctor/Drive, decided by the neighbouring words."""
     written = match.group(1) or match.group(2)
-    before, rest = match.string[: match.start()], match.string[match.end():]
+    before, rest = match.string[: match.start()], match.string[match.end() :]
     person, place = ("saint", "street") if written.lower() == "st" else ("doctor", "drive")
     if _next_is_name(rest):
         return match_case(person, written)

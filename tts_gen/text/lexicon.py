@@ -14,9 +14,17 @@ from pathlib import Path
 # Part-of-speech tags that the lexicon does not list, mapped to the tag whose pronunciation they share
 # ("have read" is a past participle and sounds like the past tense).
 _ROLE_FALLBACKS = {
-    "gruut:VBN": "gruut:VBD", "gruut:VBP": "gruut:VB", "gruut:VBZ": "gruut:VB", "gruut:VBG": "gruut:VB",
-    "gruut:NNS": "gruut:NN", "gruut:NNP": "gruut:NN", "gruut:NNPS": "gruut:NN",
-    "gruut:JJR": "gruut:JJ", "gruut:JJS": "gruut:JJ", "gruut:RBR": "gruut:RB", "gruut:RBS": "gruut:RB",
+    "gruut:VBN": "gruut:VBD",
+    "gruut:VBP": "gruut:VB",
+    "gruut:VBZ": "gruut:VB",
+    "gruut:VBG": "gruut:VB",
+    "gruut:NNS": "gruut:NN",
+    "gruut:NNP": "gruut:NN",
+    "gruut:NNPS": "gruut:NN",
+    "gruut:JJR": "gruut:JJ",
+    "gruut:JJS": "gruut:JJ",
+    "gruut:RBR": "gruut:RB",
+    "gruut:RBS": "gruut:RB",
 }
 LETTER_ROLE = "gruut:letter"
 _NON_WORD = re.compile(r"\W")
@@ -27,9 +35,7 @@ def english_lang_dir() -> Path:
     try:
         import gruut_lang_en
     except ImportError as error:
-        raise RuntimeError(
-            "gruut's English data is missing; install it with: pip install gruut-lang-en"
-        ) from error
+        raise RuntimeError("gruut's English data is missing; install it with: pip install gruut-lang-en") from error
     return Path(gruut_lang_en.get_lang_dir())
 
 
@@ -40,7 +46,7 @@ class Lexicon:
         self._entries = entries
 
     @classmethod
-    def from_database(cls, path: Path) -> "Lexicon":
+    def from_database(cls, path: Path) -> Lexicon:
         """Reads gruut's ``lexicon.db`` (table ``word_phonemes``) into memory."""
         if not path.is_file():
             raise RuntimeError(

@@ -28,8 +28,17 @@ PAUSE_PUNCTUATION = ",;:.!?"
 _PUNCTUATION_STRENGTH = "?!.;:,"
 
 _SPOKEN_SYMBOLS = {
-    "&": " and ", "+": " plus ", "@": " at ", "=": " equals ", "%": " percent ", "$": " dollars ",
-    "£": " pounds ", "€": " euros ", "¥": " yen ", "¢": " cents ", "°": " degrees ",
+    "&": " and ",
+    "+": " plus ",
+    "@": " at ",
+    "=": " equals ",
+    "%": " percent ",
+    "$": " dollars ",
+    "£": " pounds ",
+    "€": " euros ",
+    "¥": " yen ",
+    "¢": " cents ",
+    "°": " degrees ",
 }
 _SPOKEN_SYMBOLS_RE = re.compile("|".join(re.escape(s) for s in _SPOKEN_SYMBOLS))
 _WEB_DOT_RE = re.compile(r"(?<=[A-Za-z])\.(?=[A-Za-z])")
@@ -47,8 +56,8 @@ _SPACES_RE = re.compile(r"\s+")
 
 
 def _ellipsis(match: re.Match) -> str:
-    """"..." ends the sentence before a capital or the end of the text, and is a pause elsewhere."""
-    rest = match.string[match.end():].lstrip(" \"')]")
+    """ "..." ends the sentence before a capital or the end of the text, and is a pause elsewhere."""
+    rest = match.string[match.end() :].lstrip(" \"')]")
     return ". " if not rest or rest[0].isupper() else ", "
 
 

@@ -20,20 +20,46 @@ CURRENCIES = {
     "€": ("euro", "euros", "cent", "cents"),
     "¥": ("yen", "yen", "", ""),
 }
-_SCALES = {"thousand": "thousand", "million": "million", "billion": "billion", "trillion": "trillion",
-           "k": "thousand", "m": "million", "mn": "million", "b": "billion", "bn": "billion"}
+_SCALES = {
+    "thousand": "thousand",
+    "million": "million",
+    "billion": "billion",
+    "trillion": "trillion",
+    "k": "thousand",
+    "m": "million",
+    "mn": "million",
+    "b": "billion",
+    "bn": "billion",
+}
 
 # abbreviation -> (singular, plural); read only right after a number.
 UNITS = {
-    "km": ("kilometer", "kilometers"), "cm": ("centimeter", "centimeters"), "mm": ("millimeter", "millimeters"),
-    "kg": ("kilogram", "kilograms"), "mg": ("milligram", "milligrams"), "lb": ("pound", "pounds"),
-    "lbs": ("pound", "pounds"), "oz": ("ounce", "ounces"), "ft": ("foot", "feet"), "mi": ("mile", "miles"),
-    "mph": ("mile per hour", "miles per hour"), "km/h": ("kilometer per hour", "kilometers per hour"),
-    "kph": ("kilometer per hour", "kilometers per hour"), "ml": ("milliliter", "milliliters"),
-    "hz": ("hertz", "hertz"), "khz": ("kilohertz", "kilohertz"), "kb": ("kilobyte", "kilobytes"),
-    "mb": ("megabyte", "megabytes"), "gb": ("gigabyte", "gigabytes"), "tb": ("terabyte", "terabytes"),
-    "hr": ("hour", "hours"), "hrs": ("hour", "hours"), "min": ("minute", "minutes"), "mins": ("minute", "minutes"),
-    "sec": ("second", "seconds"), "secs": ("second", "seconds"),
+    "km": ("kilometer", "kilometers"),
+    "cm": ("centimeter", "centimeters"),
+    "mm": ("millimeter", "millimeters"),
+    "kg": ("kilogram", "kilograms"),
+    "mg": ("milligram", "milligrams"),
+    "lb": ("pound", "pounds"),
+    "lbs": ("pound", "pounds"),
+    "oz": ("ounce", "ounces"),
+    "ft": ("foot", "feet"),
+    "mi": ("mile", "miles"),
+    "mph": ("mile per hour", "miles per hour"),
+    "km/h": ("kilometer per hour", "kilometers per hour"),
+    "kph": ("kilometer per hour", "kilometers per hour"),
+    "ml": ("milliliter", "milliliters"),
+    "hz": ("hertz", "hertz"),
+    "khz": ("kilohertz", "kilohertz"),
+    "kb": ("kilobyte", "kilobytes"),
+    "mb": ("megabyte", "megabytes"),
+    "gb": ("gigabyte", "gigabytes"),
+    "tb": ("terabyte", "terabytes"),
+    "hr": ("hour", "hours"),
+    "hrs": ("hour", "hours"),
+    "min": ("minute", "minutes"),
+    "mins": ("minute", "minutes"),
+    "sec": ("second", "seconds"),
+    "secs": ("second", "seconds"),
 }
 
 _MONTH_NAMES = "|".join(nw.MONTHS)
@@ -55,7 +81,7 @@ def _money(match: re.Match) -> str:
 
 
 def _money_amount(amount: str, unit: str, units: str, sub: str, subs: str) -> str:
-    """"3.50" dollars -> "three dollars fifty cents"; more than two decimals read as "point"."""
+    """ "3.50" dollars -> "three dollars fifty cents"; more than two decimals read as "point"."""
     whole, _, cents = amount.partition(".")
     whole = whole.replace(",", "") or "0"
     if len(cents) > 2 or (cents and not sub):
@@ -77,9 +103,9 @@ _MONEY_RE = re.compile(
 
 
 def _period_suffix(match: re.Match, group: str) -> str:
-    """"." when a trailing abbreviation period (a.m./p.m.) also ends the sentence."""
+    """ "." when a trailing abbreviation period (a.m./p.m.) also ends the sentence."""
     written = match.group(group) or ""
-    if written.endswith(".") and period_ends_sentence(match.string[match.end():], any_capital=True):
+    if written.endswith(".") and period_ends_sentence(match.string[match.end() :], any_capital=True):
         return "."
     return ""
 

@@ -21,8 +21,14 @@ from tts_gen.text.symbols import PUNCTUATION, WORD_BOUNDARY
 
 # gruut's text analysis switched off: our normalizer has already written numbers and symbols as words.
 _PROCESS_OPTIONS = {
-    "detect_numbers": False, "detect_currency": False, "detect_dates": False, "detect_times": False,
-    "verbalize_numbers": False, "verbalize_currency": False, "verbalize_dates": False, "verbalize_times": False,
+    "detect_numbers": False,
+    "detect_currency": False,
+    "detect_dates": False,
+    "detect_times": False,
+    "verbalize_numbers": False,
+    "verbalize_currency": False,
+    "verbalize_dates": False,
+    "verbalize_times": False,
 }
 _LANG = "en_US"
 

@@ -96,4 +96,3 @@ def split_sentences(text: str, max_chars: int = 300) -> list[str]:
     for sentence in _sentences(text):
         pieces.extend(_split_long(sentence, max_chars))
     return [piece for piece in pieces if _SPEAKABLE_RE.search(piece)]
-

@@ -133,7 +133,7 @@ class Tokenizer:
             raise ValueError(_table_difference(state, self.table))
 
     @classmethod
-    def from_state_dict(cls, state: dict) -> "Tokenizer":
+    def from_state_dict(cls, state: dict) -> Tokenizer:
         """Rebuilds the tokenizer of a saved table and checks it matches this code's table."""
         if not isinstance(state, dict) or "mode" not in state:
             raise ValueError("saved symbol table must be a dict from Tokenizer.state_dict() with a 'mode' key")

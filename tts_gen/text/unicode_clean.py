@@ -17,16 +17,52 @@ class UnsupportedCharacterWarning(UserWarning):
 
 # Characters rewritten before anything else; "—" becomes a spaced double hyphen, which later reads as a pause.
 _TYPOGRAPHY = {
-    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u00b4": "'", "`": "'",
-    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u00ab": '"', "\u00bb": '"', "\u2033": '"',
-    "\u2014": " -- ", "\u2015": " -- ", "\u2013": "-", "\u2012": "-", "\u2010": "-", "\u2011": "-",
-    "\u2212": "-", "\u2026": "...", "\u2044": "/", "\u00d7": " times ", "\u00f7": " divided by ",
+    "\u2018": "'",
+    "\u2019": "'",
+    "\u201a": "'",
+    "\u201b": "'",
+    "\u2032": "'",
+    "\u00b4": "'",
+    "`": "'",
+    "\u201c": '"',
+    "\u201d": '"',
+    "\u201e": '"',
+    "\u201f": '"',
+    "\u00ab": '"',
+    "\u00bb": '"',
+    "\u2033": '"',
+    "\u2014": " -- ",
+    "\u2015": " -- ",
+    "\u2013": "-",
+    "\u2012": "-",
+    "\u2010": "-",
+    "\u2011": "-",
+    "\u2212": "-",
+    "\u2026": "...",
+    "\u2044": "/",
+    "\u00d7": " times ",
+    "\u00f7": " divided by ",
 }
 
 # Latin letters that Unicode does not decompose into a base letter plus accents.
 _LATIN_FOLDS = {
-    "ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L",
-    "đ": "d", "Đ": "D", "þ": "th", "Þ": "Th", "ð": "d", "Ð": "D", "ı": "i", "ſ": "s",
+    "ß": "ss",
+    "æ": "ae",
+    "Æ": "AE",
+    "œ": "oe",
+    "Œ": "OE",
+    "ø": "o",
+    "Ø": "O",
+    "ł": "l",
+    "Ł": "L",
+    "đ": "d",
+    "Đ": "D",
+    "þ": "th",
+    "Þ": "Th",
+    "ð": "d",
+    "Ð": "D",
+    "ı": "i",
+    "ſ": "s",
 }
 
 # Non-ASCII symbols that the normalizer reads out (currency, degrees, ...).

@@ -88,7 +88,7 @@ def _roman(match: re.Match) -> str:
 
 
 def expand_roman_numerals(text: str) -> str:
-    """"Henry VIII" -> "Henry the eighth", "World War II" -> "World War two"; numerals I..XXXIX only."""
+    """ "Henry VIII" -> "Henry the eighth", "World War II" -> "World War two"; numerals I..XXXIX only."""
     return _ROMAN_RE.sub(_roman, text)
 
 
@@ -98,13 +98,13 @@ def _spell(letters: str) -> str:
 
 def _dotted(match: re.Match) -> str:
     spelled = _spell(match.group(1).replace(".", ""))
-    if match.group(1).endswith(".") and period_ends_sentence(match.string[match.end():]):
+    if match.group(1).endswith(".") and period_ends_sentence(match.string[match.end() :]):
         return spelled + "."
     return spelled
 
 
 def _single_initial(match: re.Match) -> str:
-    if period_ends_sentence(match.string[match.end():]):
+    if period_ends_sentence(match.string[match.end() :]):
         return match.group(0)
     return match.group(1)
 

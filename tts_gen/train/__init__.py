@@ -1,2 +1,1 @@
 """One step-based trainer for every acoustic model family and the vocoder."""
-

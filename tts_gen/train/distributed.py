@@ -8,8 +8,8 @@ all-reduce per optimizer step (flattened), which works the same for generators a
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import torch
 import torch.distributed as dist

@@ -63,4 +63,3 @@ class TrainLogger:
         if self.writer is not None:
             self.writer.flush()
             self.writer.close()
-

@@ -9,9 +9,10 @@ model, what a checkpoint carries, how a sample is heard) comes in a :class:`RunS
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 

@@ -14,18 +14,20 @@ import contextlib
 import json
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
-from tts_gen.data.dataset import LengthBucketSampler
 from tts_gen.config import ConfigError
+from tts_gen.data.dataset import LengthBucketSampler
 from tts_gen.errors import TTSGenError
+from tts_gen.files import write_text
 from tts_gen.runs import latest_checkpoint, load_checkpoint, prune_checkpoints, save_checkpoint, versions
 from tts_gen.train.config import TrainConfig
 from tts_gen.train.distributed import DistributedContext, average_gradients
@@ -173,7 +175,7 @@ class Trainer:
         path = self.run_dir / "metrics.jsonl"
         if self.context.is_main and path.is_file():
             rows = [line for line in path.read_text().splitlines() if line and json.loads(line)["step"] <= step]
-            path.write_text("".join(row + "\n" for row in rows))
+            write_text(path, "".join(row + "\n" for row in rows))
 
     def save(self, best: bool = False) -> None:
         """Writes ``step_<N>.pt`` (and ``best.pt``), keeping the last ``keep_last`` step checkpoints."""
@@ -231,7 +233,9 @@ class Trainer:
         if out.adversarial is not None:
             with self._autocast():
                 d_terms = self.model.discriminator_loss(out.adversarial.detached())
-            d_norm, d_finite = self._apply("discriminator", self.weighted_sum(d_terms), list(self.discriminator.parameters()))
+            d_norm, d_finite = self._apply(
+                "discriminator", self.weighted_sum(d_terms), list(self.discriminator.parameters())
+            )
             finite &= d_finite
             logged.update({key: float(value.detach()) for key, value in d_terms.items()})
             logged["grad_norm/discriminator"] = d_norm
@@ -245,7 +249,13 @@ class Trainer:
             self.ema.update(self.model)
         self._count_nonfinite(finite)
         logged.update({key: float(value.detach()) for key, value in terms.items()})
-        logged.update({"loss": float(loss.detach()), "grad_norm/generator": norm, "lr": self.schedulers["generator"].get_last_lr()[0]})
+        logged.update(
+            {
+                "loss": float(loss.detach()),
+                "grad_norm/generator": norm,
+                "lr": self.schedulers["generator"].get_last_lr()[0],
+            }
+        )
         return logged
 
     def _count_nonfinite(self, finite: bool) -> None:
@@ -291,7 +301,9 @@ class Trainer:
         """Mean of every non-adversarial loss term and their weighted total over the validation set."""
         model = self.ema.model if self.ema else self.model
         model.eval()
-        sampler = LengthBucketSampler(self.data.val_lengths, self.config.batch_size, self.config.max_frames, shuffle=False)
+        sampler = LengthBucketSampler(
+            self.data.val_lengths, self.config.batch_size, self.config.max_frames, shuffle=False
+        )
         sums: dict[str, float] = {}
         count = 0
         with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):

@@ -33,4 +33,3 @@ class Vocoder(nn.Module):
                 f"the {self.name} vocoder was made for other audio settings ({'; '.join(differences)}); "
                 "use a vocoder trained with the acoustic model's audio settings"
             )
-

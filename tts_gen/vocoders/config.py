@@ -72,7 +72,9 @@ class VocoderExperimentConfig:
                 f"is {hop}; choose upsample rates whose product is the hop length"
             )
         if self.vocoder.segment_samples % hop:
-            raise ValueError(f"vocoder.segment_samples ({self.vocoder.segment_samples}) must be a multiple of the hop ({hop})")
+            raise ValueError(
+                f"vocoder.segment_samples ({self.vocoder.segment_samples}) must be a multiple of the hop ({hop})"
+            )
         if self.vocoder.loss_f_max > self.audio.sample_rate / 2:
             raise ValueError(f"vocoder.loss_f_max must not exceed half the sample rate ({self.audio.sample_rate / 2})")
 

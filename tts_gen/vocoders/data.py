@@ -17,10 +17,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset
 
 from tts_gen.audio import AudioConfig, load_wav
-from tts_gen.data.dataset import pad_sequences
+from tts_gen.data.dataset import UtteranceDataset, pad_sequences
 from tts_gen.data.features import FeatureStore
 from tts_gen.data.manifest import Utterance, read_manifest
 
@@ -41,7 +40,7 @@ class VocoderBatch:
     audio: torch.Tensor
     lengths: torch.Tensor
 
-    def to(self, device: torch.device | str) -> "VocoderBatch":
+    def to(self, device: torch.device | str) -> VocoderBatch:
         moved = {f.name: getattr(self, f.name) for f in fields(self)}
         return VocoderBatch(**{k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in moved.items()})
 
@@ -67,7 +66,9 @@ class MelSource:
             raise FileNotFoundError(f"no dumped mel for {utt.id} at {path}; run `tts-gen dump-mels` for this split")
         mel = torch.from_numpy(np.load(path)).float()
         if mel.dim() != 2 or mel.shape[0] != self.store.audio.n_mels:
-            raise ValueError(f"{path} holds a mel of shape {tuple(mel.shape)}; expected ({self.store.audio.n_mels}, frames)")
+            raise ValueError(
+                f"{path} holds a mel of shape {tuple(mel.shape)}; expected ({self.store.audio.n_mels}, frames)"
+            )
         if mel.shape[1] > utt.n_frames:
             raise ValueError(
                 f"{path} has {mel.shape[1]} frames but the recording only {utt.n_frames}: it was not dumped "
@@ -76,7 +77,7 @@ class MelSource:
         return mel
 
 
-class VocoderDataset(Dataset):
+class VocoderDataset(UtteranceDataset):
     """Recordings of one manifest with their mels; item: ``{"id", "mel" (n_mels, T), "audio" (T * hop,)}``.
 
     Args:
@@ -86,23 +87,13 @@ class VocoderDataset(Dataset):
     """
 
     def __init__(self, utterances: list[Utterance], mels: MelSource, audio: AudioConfig):
-        if not utterances:
-            raise ValueError("the vocoder dataset has no utterances")
-        self.utterances = utterances
+        super().__init__(utterances)
         self.mels = mels
         self.audio = audio
 
     @classmethod
-    def from_split(cls, data_dir: str | Path, split: str, mels: MelSource, audio: AudioConfig) -> "VocoderDataset":
+    def from_split(cls, data_dir: str | Path, split: str, mels: MelSource, audio: AudioConfig) -> VocoderDataset:
         return cls(read_manifest(Path(data_dir) / f"{split}.jsonl"), mels, audio)
-
-    @property
-    def lengths(self) -> list[int]:
-        """Frames per utterance (of the recording; a dumped mel may be a few frames shorter)."""
-        return [utt.n_frames for utt in self.utterances]
-
-    def __len__(self) -> int:
-        return len(self.utterances)
 
     def __getitem__(self, index: int) -> dict:
         utt = self.utterances[index]

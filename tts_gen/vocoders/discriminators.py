@@ -51,7 +51,9 @@ class DiscriminatorConfig:
     def __post_init__(self) -> None:
         scale = (self.scale_channels, self.scale_kernel_sizes, self.scale_strides, self.scale_groups)
         if len({len(values) for values in scale}) != 1:
-            raise ValueError("vocoder.discriminator: scale_channels, _kernel_sizes, _strides and _groups need equal lengths")
+            raise ValueError(
+                "vocoder.discriminator: scale_channels, _kernel_sizes, _strides and _groups need equal lengths"
+            )
         in_channels = [1, *self.scale_channels[:-1]]
         for c_in, c_out, groups in zip(in_channels, self.scale_channels, self.scale_groups):
             if c_in % groups or c_out % groups:

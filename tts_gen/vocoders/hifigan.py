@@ -15,8 +15,9 @@ weight norm folded into the weights and the transposed convolutions rewritten as
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator, Literal
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
@@ -62,10 +63,14 @@ class HiFiGANGeneratorConfig:
         if len(self.upsample_rates) != len(self.upsample_kernel_sizes):
             raise ValueError("vocoder.generator: upsample_rates and upsample_kernel_sizes need one entry per stage")
         if len(self.resblock_kernel_sizes) != len(self.resblock_dilation_sizes):
-            raise ValueError("vocoder.generator: resblock_kernel_sizes and resblock_dilation_sizes need one entry per stack")
+            raise ValueError(
+                "vocoder.generator: resblock_kernel_sizes and resblock_dilation_sizes need one entry per stack"
+            )
         for rate, kernel in zip(self.upsample_rates, self.upsample_kernel_sizes):
             if rate < 1 or kernel < rate or (kernel - rate) % 2:
-                raise ValueError(f"vocoder.generator: upsample kernel {kernel} must be >= rate {rate} with an even difference")
+                raise ValueError(
+                    f"vocoder.generator: upsample kernel {kernel} must be >= rate {rate} with an even difference"
+                )
         odd = [*self.resblock_kernel_sizes, self.pre_kernel_size, self.post_kernel_size]
         if any(k % 2 == 0 for k in odd):
             raise ValueError(f"vocoder.generator: residual, input and output kernels must be odd, got {odd}")
@@ -84,7 +89,9 @@ class HiFiGANGeneratorConfig:
 
 def _conv(in_channels: int, out_channels: int, kernel_size: int, dilation: int = 1) -> nn.Conv1d:
     """A 'same' convolution (odd kernel) with weight norm."""
-    return weight_norm(nn.Conv1d(in_channels, out_channels, kernel_size, dilation=dilation, padding=dilation * (kernel_size - 1) // 2))
+    return weight_norm(
+        nn.Conv1d(in_channels, out_channels, kernel_size, dilation=dilation, padding=dilation * (kernel_size - 1) // 2)
+    )
 
 
 class ResidualStack(nn.Module):
@@ -179,7 +186,12 @@ class RowConv(nn.Module):
         return F.conv2d(self.rows(x), self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
     def _fused(self, x: torch.Tensor) -> bool:
-        return FUSED_CPU_CONVOLUTIONS and x.device.type == "cpu" and x.dtype == torch.float32 and not torch.is_grad_enabled()
+        return (
+            FUSED_CPU_CONVOLUTIONS
+            and x.device.type == "cpu"
+            and x.dtype == torch.float32
+            and not torch.is_grad_enabled()
+        )
 
     def _geometry(self) -> tuple[list[int], list[int], list[int], int]:
         return list(self.padding), list(self.stride), list(self.dilation), self.groups
@@ -188,7 +200,9 @@ class RowConv(nn.Module):
         """``leaky_relu(self(x), slope)``, as one oneDNN call on the CPU."""
         if not self._fused(x):
             return F.leaky_relu(self(x), slope)
-        return torch.ops.mkldnn._convolution_pointwise(self.rows(x), self.weight, self.bias, *self._geometry(), "leaky_relu", [slope], "")
+        return torch.ops.mkldnn._convolution_pointwise(
+            self.rows(x), self.weight, self.bias, *self._geometry(), "leaky_relu", [slope], ""
+        )
 
     def plus(self, x: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
         """``residual + self(x)``, as one oneDNN call on the CPU."""
@@ -226,7 +240,9 @@ class PolyphaseUpsample(nn.Module):
         in_channels, out_channels, kernel = weight.shape
         taps = -(-kernel // rate)
         weight = F.pad(weight, (0, taps * rate - kernel)).view(in_channels, out_channels, taps, rate)  # (C_in, o, s, r)
-        weight = weight.flip(2).permute(3, 1, 0, 2).reshape(rate * out_channels, in_channels, 1, taps)  # ((r, o), C_in, 1, s)
+        weight = (
+            weight.flip(2).permute(3, 1, 0, 2).reshape(rate * out_channels, in_channels, 1, taps)
+        )  # ((r, o), C_in, 1, s)
         self.weight = nn.Parameter(weight.contiguous(memory_format=torch.channels_last), requires_grad=False)
         bias = transposed.bias.detach() if transposed.bias is not None else torch.zeros(out_channels)
         self.bias = nn.Parameter(bias.repeat(rate), requires_grad=False)
@@ -318,12 +334,12 @@ class HiFiGANGenerator(nn.Module):
         """(B, n_mels, T) -> (B, 1, T * hop), in pieces of ``chunk_frames`` frames; equals one pass."""
         return torch.cat(list(self.chunks(mel, chunk_frames)), dim=-1)
 
-    def remove_weight_norm(self) -> "HiFiGANGenerator":
+    def remove_weight_norm(self) -> HiFiGANGenerator:
         """Folds every weight norm into a plain weight (same output; for inference only)."""
         _replace_modules(self, _fold_weight_norm)
         return self
 
-    def for_inference(self) -> "HiFiGANGenerator":
+    def for_inference(self) -> HiFiGANGenerator:
         """The same output, faster: weight norm folded, every convolution on channels-last (B, C, 1, T)
         tensors (:class:`RowConv`) and the transposed convolutions made polyphase. Inference only."""
         self.remove_weight_norm()
@@ -398,4 +414,3 @@ class HiFiGAN(Vocoder):
         if self.chunk_frames:
             return self.generator.vocode_chunked(mel, self.chunk_frames)[:, 0]
         return self.generator(mel)[:, 0]
-

@@ -26,7 +26,9 @@ def check_mels_dir(mels_dir: Path, audio: AudioConfig) -> None:
         raise FileNotFoundError(f"{mels_dir} has no dump.json; write the mels with `tts-gen dump-mels`")
     dumped = from_dict(AudioConfig, json.loads(info_path.read_text())["audio"], "audio")
     if dumped != audio:
-        raise AudioSettingsMismatch(f"the mels in {mels_dir} were made with other audio settings than the vocoder config's")
+        raise AudioSettingsMismatch(
+            f"the mels in {mels_dir} were made with other audio settings than the vocoder config's"
+        )
 
 
 def vocoder_spec(config: VocoderExperimentConfig, data_dir: str | Path) -> RunSpec:
@@ -38,7 +40,11 @@ def vocoder_spec(config: VocoderExperimentConfig, data_dir: str | Path) -> RunSp
     mels = MelSource(prepared.features, mels_dir)
     train = VocoderDataset(prepared.manifest("train"), mels, config.audio)
     val = VocoderDataset(prepared.manifest("val"), mels, config.audio)
-    data_info = {"corpus": prepared.info.corpus, "data_dir": str(prepared.root.resolve()), "mels_dir": config.data.mels_dir}
+    data_info = {
+        "corpus": prepared.info.corpus,
+        "data_dir": str(prepared.root.resolve()),
+        "mels_dir": config.data.mels_dir,
+    }
     return RunSpec(
         kind="vocoder",
         config=config,

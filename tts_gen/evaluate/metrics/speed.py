@@ -84,7 +84,7 @@ class PeakMemory:
         self.baseline_mb = maxrss_mb()
         self.last = MemoryReading(0.0, self.kind)
 
-    def __enter__(self) -> "PeakMemory":
+    def __enter__(self) -> PeakMemory:
         if self.kind == "cuda_allocated":
             torch.cuda.synchronize(self.device)
             torch.cuda.reset_peak_memory_stats(self.device)

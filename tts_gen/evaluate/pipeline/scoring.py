@@ -18,8 +18,8 @@ from tts_gen.evaluate.metrics.diversity import diversity_scores
 from tts_gen.evaluate.metrics.f0 import pitch_scores
 from tts_gen.evaluate.metrics.mcd import mel_cepstral_distortion
 from tts_gen.evaluate.metrics.robustness import duration_check
-from tts_gen.evaluate.pipeline.store import RowLog, row_key
 from tts_gen.evaluate.metrics.world import WorldFeatures, analyze, dtw_path
+from tts_gen.evaluate.pipeline.store import RowLog, row_key
 
 
 class Scorer:

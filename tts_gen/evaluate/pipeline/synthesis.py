@@ -21,8 +21,8 @@ from tts_gen.audio import save_wav
 from tts_gen.evaluate.metrics.likelihood import likelihood_terms, loss_terms
 from tts_gen.evaluate.metrics.mcd import mel_l1
 from tts_gen.evaluate.metrics.robustness import robustness_sentences
-from tts_gen.evaluate.pipeline.plan import EvaluationConfig, Job, condition_name, parse_sweep, seed_for
 from tts_gen.evaluate.metrics.speed import PeakMemory, parameter_count, real_time_factor
+from tts_gen.evaluate.pipeline.plan import EvaluationConfig, Job, condition_name, parse_sweep, seed_for
 from tts_gen.evaluate.pipeline.store import RowLog, git_state, hardware, write_or_check_identity
 from tts_gen.files import save_npy
 from tts_gen.runs import checkpoint_run_dir, resolve_checkpoint
@@ -278,4 +278,3 @@ class Evaluator:
             wavs.append(self._save("diversity", f"{job.id}_{k}", out.wav, None)["wav"])
             durations.append(out.durations)
         return {"diversity_wavs": wavs, "diversity_durations": durations}
-

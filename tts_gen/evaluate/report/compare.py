@@ -19,9 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
+from tts_gen.evaluate.metrics.catalogue import CATALOGUE, metric
+from tts_gen.evaluate.metrics.stats import holm, paired_test
+from tts_gen.evaluate.pipeline.store import cpu_name, git_state
 from tts_gen.evaluate.report import plots
 from tts_gen.evaluate.report.entries import Entry, load_entries
-from tts_gen.evaluate.metrics.catalogue import CATALOGUE, metric
 from tts_gen.evaluate.report.render import (
     Audio,
     AudioTable,
@@ -35,8 +37,7 @@ from tts_gen.evaluate.report.render import (
     to_html,
     to_markdown,
 )
-from tts_gen.evaluate.metrics.stats import holm, paired_test
-from tts_gen.evaluate.pipeline.store import cpu_name, git_state
+from tts_gen.files import write_text
 
 TESTED = ("mcd_db", "log_f0_rmse", "vuv_error", "mel_l1", "wer", "cer", "dnsmos_ovrl", "nll")
 BAR_METRICS = ("mcd_db", "mel_l1", "wer", "dnsmos_ovrl", "rtf_total")
@@ -78,7 +79,9 @@ def corpus_paragraph(entries: list[Entry]) -> Paragraph:
     if len(described) == 1:
         text = f"**Corpus.** Every entry: {next(iter(described))}."
     else:
-        text = "**Corpus.** " + "; ".join(f"{', '.join(labels)}: {corpus}" for corpus, labels in described.items()) + "."
+        text = (
+            "**Corpus.** " + "; ".join(f"{', '.join(labels)}: {corpus}" for corpus, labels in described.items()) + "."
+        )
     if len(corpora) > 1:
         text += " The entries do not share one corpus: their numbers are not comparable."
     return Paragraph(text)
@@ -289,8 +292,7 @@ def _entry_lines(entry: Entry) -> list[str]:
     info = entry.info
     lines = [
         f"[{entry.label}] {entry.path.resolve()}",
-        f"  family {entry.family}; checkpoint {info.get('checkpoint', '—')} "
-        f"(step {info.get('checkpoint_step', '—')})",
+        f"  family {entry.family}; checkpoint {info.get('checkpoint', '—')} (step {info.get('checkpoint_step', '—')})",
         f"  config hash {info.get('config_hash', '—')}; training seed {info.get('train_seed', '—')}; "
         f"training corpus {info.get('training_corpus', '—')}",
     ]
@@ -373,6 +375,6 @@ def build_report(
     entries = load_entries(list(inputs))
     document = build_document(entries, out_dir, audio_sentences, title)
     paths = ReportPaths(out_dir / "report.md", out_dir / "report.html")
-    paths.markdown.write_text(to_markdown(document, out_dir), encoding="utf-8")
-    paths.html.write_text(to_html(document), encoding="utf-8")
+    write_text(paths.markdown, to_markdown(document, out_dir))
+    write_text(paths.html, to_html(document))
     return paths

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tts_gen.evaluate.report.entries import Entry
 from tts_gen.evaluate.metrics.catalogue import metric
+from tts_gen.evaluate.report.entries import Entry
 
 
 def _pyplot():

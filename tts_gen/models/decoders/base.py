@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import abc
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 from torch import nn

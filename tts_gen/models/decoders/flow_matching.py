@@ -15,8 +15,8 @@ straighter than a path from pure noise, which suits few Euler steps, and every n
 (flow, diffusion, flow matching) then starts from the same distribution. The network is the 1-D U-Net
 shared with the diffusion decoder (``tts_gen.models.layers.unet``) instead of Matcha-TTS's U-Net with
 Transformer blocks at every level, and its output is a correction to the exact velocity for a Gaussian residual
-(see :meth:`FlowMatchingDecoder.predict_velocity`). Like the diffusion decoder, the loss may be taken on one random window per
-utterance (``segment_frames``), as Matcha-TTS's optional ``out_size``.
+(see :meth:`FlowMatchingDecoder.predict_velocity`). Like the diffusion decoder, the loss may be taken on one random
+window per utterance (``segment_frames``), as Matcha-TTS's optional ``out_size``.
 """
 
 from __future__ import annotations

@@ -117,11 +117,11 @@ class MultiWindowDiscriminator(nn.Module):
     def __init__(self, config: WindowDiscriminatorConfig, n_mels: int, cond_channels: int):
         super().__init__()
         self.windows = list(config.windows)
-        self.discriminators = nn.ModuleList(
-            WindowDiscriminator(config, n_mels, cond_channels) for _ in self.windows
-        )
+        self.discriminators = nn.ModuleList(WindowDiscriminator(config, n_mels, cond_channels) for _ in self.windows)
 
-    def forward(self, real: torch.Tensor, fake: torch.Tensor, cond: torch.Tensor, mask: torch.Tensor) -> list[WindowPair]:
+    def forward(
+        self, real: torch.Tensor, fake: torch.Tensor, cond: torch.Tensor, mask: torch.Tensor
+    ) -> list[WindowPair]:
         n_mels, cond_channels = real.shape[1], cond.shape[1]
         stacked = torch.cat([real, fake, cond, mask], dim=1)  # (B, 2 * n_mels + cond_channels + 1, T)
         lengths = mask.sum(dim=(1, 2)).long()
