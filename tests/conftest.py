@@ -25,3 +25,16 @@ def prepared_mini(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("prepared") / "mini"
     prepare_corpus(MINI_CORPUS, out, corpus="ljspeech-format", num_workers=1)
     return out
+
+
+def cli(*args) -> int:
+    """`tts-gen ARGS...` in this process (paths may be Path objects); returns the exit status."""
+    from tts_gen.cli import main
+
+    return main([str(arg) for arg in args])
+
+
+def train_cli(family: str, data_dir: Path, run_dir: Path, overrides: list[str]) -> int:
+    """`tts-gen train egs/demo/<family>.yaml` on the CPU with ``--set overrides``; returns the exit status."""
+    config = ROOT / "egs" / "demo" / f"{family}.yaml"
+    return cli("train", config, "--data", data_dir, "--out", run_dir, "--device", "cpu", "--set", *overrides)

@@ -9,7 +9,7 @@ import pytest
 import soundfile as sf
 import torch
 
-from tests.conftest import ROOT
+from tests.conftest import cli, train_cli
 from tts_gen import Synthesizer
 from tts_gen.audio import AudioConfig
 from tts_gen.cli import main
@@ -35,21 +35,7 @@ def flow_run(prepared_mini, tmp_path_factory):
         "train.log_every=10",
         "train.schedule=constant",
     ]
-    assert (
-        main(
-            [
-                "train",
-                str(ROOT / "egs/demo/flow.yaml"),
-                "--data",
-                str(prepared_mini),
-                "--out",
-                str(run),
-                "--set",
-                *overrides,
-            ]
-        )
-        == 0
-    )
+    assert train_cli("flow", prepared_mini, run, overrides) == 0
     return run
 
 
@@ -77,57 +63,17 @@ def test_waveform_length_follows_the_predicted_durations(flow_run):
 
 def test_synth_cli_writes_wavs_from_text_file_and_stdin(flow_run, tmp_path, monkeypatch):
     out = tmp_path / "one.wav"
-    assert (
-        main(
-            [
-                "synth",
-                "--checkpoint",
-                str(flow_run),
-                "--text",
-                "Hello there.",
-                "--out",
-                str(out),
-                "--temperature",
-                "0.3",
-            ]
-        )
-        == 0
-    )
+    synth = ("synth", "--checkpoint", flow_run)
+    assert cli(*synth, "--text", "Hello there.", "--out", out, "--temperature", "0.3") == 0
     assert sf.info(str(out)).samplerate == 22050 and sf.info(str(out)).frames > 256
     (tmp_path / "lines.txt").write_text("One line.\n\nAnother line here.\n")
-    assert (
-        main(
-            [
-                "synth",
-                "--checkpoint",
-                str(flow_run),
-                "--text-file",
-                str(tmp_path / "lines.txt"),
-                "--out",
-                str(tmp_path / "many"),
-            ]
-        )
-        == 0
-    )
+    assert cli(*synth, "--text-file", tmp_path / "lines.txt", "--out", tmp_path / "many") == 0
     assert sorted(p.name for p in (tmp_path / "many").iterdir()) == ["0001.wav", "0002.wav"]
     (tmp_path / "named.txt").write_text("LJ001-0002|in being comparatively modern.\n")
-    assert (
-        main(
-            [
-                "synth",
-                "--checkpoint",
-                str(flow_run),
-                "--text-file",
-                str(tmp_path / "named.txt"),
-                "--out",
-                str(tmp_path / "named"),
-            ]
-        )
-        == 0
-    )
+    assert cli(*synth, "--text-file", tmp_path / "named.txt", "--out", tmp_path / "named") == 0
     assert (tmp_path / "named" / "LJ001-0002.wav").is_file()
     monkeypatch.setattr(sys, "stdin", io.StringIO("Read from standard input.\n"))
-    assert main(["synth", "--checkpoint", str(flow_run), "--out", str(tmp_path / "stdin.wav")]) == 0
+    assert cli(*synth, "--out", tmp_path / "stdin.wav") == 0
     assert (tmp_path / "stdin.wav").is_file()
 
 

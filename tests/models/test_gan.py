@@ -6,10 +6,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, cli, train_cli
 from tests.models.helpers import N_MELS, random_batch
 from tts_gen.acoustic_run import griffin_lim_sample
-from tts_gen.cli import main
 from tts_gen.data import FeatureStore, TTSDataset, collate_tts
 from tts_gen.experiment import build_tts_model, load_experiment
 from tts_gen.models.decoders.gan import GANDecoder, GANDecoderConfig
@@ -192,46 +191,15 @@ def test_adversarial_training_steps_both_networks_and_resumes_exactly(prepared_m
 
 def test_synth_cli_with_temperature_and_unknown_option(prepared_mini, tmp_path, capsys):
     run = tmp_path / "run"
-    overrides = [*TINY_RUN, "train.max_steps=3", "train.val_every=3", "train.checkpoint_every=3"]
-    assert (
-        main(
-            [
-                "train",
-                str(ROOT / "egs/demo/gan.yaml"),
-                "--data",
-                str(prepared_mini),
-                "--out",
-                str(run),
-                "--set",
-                *overrides,
-            ]
-        )
-        == 0
-    )
+    assert train_cli("gan", prepared_mini, run, [*TINY_RUN, "train.max_steps=3", "train.val_every=3"]) == 0
     for temperature in ("0", "0.7"):
         out = tmp_path / f"t{temperature}.wav"
         assert (
-            main(
-                [
-                    "synth",
-                    "--checkpoint",
-                    str(run),
-                    "--text",
-                    "Hello there.",
-                    "--out",
-                    str(out),
-                    "--temperature",
-                    temperature,
-                ]
-            )
-            == 0
+            cli("synth", "--checkpoint", run, "--text", "Hello there.", "--out", out, "--temperature", temperature) == 0
         )
         assert out.stat().st_size > 1000
     capsys.readouterr()
-    assert (
-        main(["synth", "--checkpoint", str(run), "--text", "Hello.", "--out", str(tmp_path / "x.wav"), "--steps", "4"])
-        == 2
-    )
+    assert cli("synth", "--checkpoint", run, "--text", "Hello.", "--out", tmp_path / "x.wav", "--steps", "4") == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
     assert "the gan decoder has no option steps; its options are: temperature" in err
