@@ -131,23 +131,13 @@ def _add_option_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_synth(args: argparse.Namespace) -> None:
-    import torch
-
-    from tts_gen.audio import save_wav
-    from tts_gen.synthesize import Synthesizer
+    from tts_gen.app_commands import synth
 
     options = _decoder_options(args)
     named_texts = _read_texts(args)
-    paths = _output_paths(args.out, [name for name, _ in named_texts])
-    texts = [text for _, text in named_texts]
-    synthesizer = Synthesizer.from_checkpoint(args.checkpoint, vocoder=args.vocoder, device=args.device)
-    synthesizer.options(**options)  # an option the family does not have fails before any work
-    torch.manual_seed(args.seed)
-    for text, path in zip(texts, paths):
-        result = synthesizer.speak(text, length_scale=args.length_scale, **options)
-        save_wav(path, result.waveform, result.sample_rate)
-        seconds = result.waveform.numel() / result.sample_rate
-        print(f"wrote {path} ({seconds:.2f} s)")
+    names = [name for name, _ in named_texts]
+    paths = None if args.out == "-" else _output_paths(args.out, names)
+    synth(args, [text for _, text in named_texts], names, paths, options)
 
 
 def cmd_vocode(args: argparse.Namespace) -> None:
@@ -297,6 +287,39 @@ def _add_vocoder_commands(commands: argparse._SubParsersAction) -> None:
 # ----------------------------------------------------------------------------------------------- parser
 
 
+def _add_synth_application_arguments(synth: argparse.ArgumentParser) -> None:
+    """``synth`` options for applications: streaming, standard output, timings, pronunciations, ONNX."""
+    from tts_gen.text.sentences import MAX_BATCH_TOKENS, SENTENCE_SILENCE
+
+    synth.add_argument("--onnx", metavar="EXPORT_DIR", help="synthesize with an ONNX export (instead of --checkpoint)")
+    synth.add_argument(
+        "--stream",
+        action="store_true",
+        help="write the audio sentence by sentence as it is made (with --out -: to a pipe); one text only",
+    )
+    synth.add_argument("--raw", action="store_true", help="with --out -: headerless 16-bit PCM instead of WAV")
+    synth.add_argument(
+        "--alignments",
+        metavar="FILE.json",
+        help="write the start and end of every sentence, word and phoneme (a folder for several utterances)",
+    )
+    synth.add_argument("--lexicon", metavar="FILE", help="pronunciations to use over gruut's: lines 'word ph1 ph2 ...'")
+    synth.add_argument(
+        "--sentence-silence", type=float, default=SENTENCE_SILENCE, help="seconds of silence between sentences"
+    )
+    synth.add_argument(
+        "--max-tokens", type=int, default=MAX_BATCH_TOKENS, help="padded tokens per acoustic batch (bounds the memory)"
+    )
+
+
+def _add_application_commands(commands: argparse._SubParsersAction) -> None:
+    """``serve``, ``export`` and ``vocoder import``: a trained voice in applications (defined in
+    :mod:`tts_gen.app_commands`, given this module's ``--option`` helpers)."""
+    from tts_gen import app_commands
+
+    app_commands.add_commands(commands, _add_option_arguments, _decoder_options)
+
+
 def _add_data_commands(commands: argparse._SubParsersAction) -> None:
     from tts_gen.data.corpus import CORPORA
 
@@ -353,18 +376,26 @@ def build_parser() -> argparse.ArgumentParser:
         train.set_defaults(handler=cmd_train if name == "train" else cmd_train_vocoder)
 
     synth = commands.add_parser("synth", help="synthesize speech from text")
-    synth.add_argument("--checkpoint", required=True, help="run folder (its best checkpoint) or checkpoint file")
+    synth.add_argument("--checkpoint", help="run folder (its best checkpoint), checkpoint file or release folder")
     synth.add_argument("--text", help="text to speak ('-' or nothing reads standard input)")
     synth.add_argument("--text-file", help="file with one utterance per line ('id|text' lines write id.wav)")
-    synth.add_argument("--out", required=True, help="output .wav (or a folder for several utterances)")
-    synth.add_argument("--vocoder", default="griffin-lim", help="griffin-lim or a vocoder run folder/checkpoint")
+    synth.add_argument(
+        "--out", required=True, help="output .wav, a folder for several utterances, or - for standard output"
+    )
+    synth.add_argument(
+        "--vocoder",
+        help="griffin-lim or a vocoder run folder/checkpoint/release (default: the release's or export's own "
+        "vocoder, else griffin-lim)",
+    )
     _add_option_arguments(synth)
     synth.add_argument("--length-scale", type=float, default=1.0, help="> 1 speaks slower, < 1 faster")
     synth.add_argument("--device", default="cpu", help="cpu, cuda or auto")
     synth.add_argument("--seed", type=int, default=0, help="seed of the sampling noise")
+    _add_synth_application_arguments(synth)
     synth.set_defaults(handler=cmd_synth)
     _add_vocoder_commands(commands)
     _add_evaluation_commands(commands)
+    _add_application_commands(commands)
     return parser
 
 

@@ -18,6 +18,8 @@ import numba
 import numpy as np
 import torch
 
+from tts_gen.models.layers.masks import round_up
+
 NEG_INF = -1e30
 
 
@@ -146,7 +148,10 @@ def expand(h: torch.Tensor, durations: torch.Tensor, max_frames: int | None = No
 
 
 def predicted_durations(
-    log_durations: torch.Tensor, x_mask: torch.Tensor, length_scale: float = 1.0, frame_multiple: int = 1
+    log_durations: torch.Tensor,
+    x_mask: torch.Tensor,
+    length_scale: float | torch.Tensor = 1.0,
+    frame_multiple: int = 1,
 ) -> torch.Tensor:
     """Integer durations from predicted log-durations, as Glow-TTS / Grad-TTS do at synthesis.
 
@@ -155,16 +160,17 @@ def predicted_durations(
 
     Args:
         log_durations: (B, 1, T_text); x_mask: (B, 1, T_text).
+        length_scale: a positive number, or a tensor (an exported graph's input, not checked).
 
     Returns:
         (B, T_text) long durations, zero on padded tokens, each row summing to >= 1 frame.
     """
-    if length_scale <= 0:
+    if not isinstance(length_scale, torch.Tensor) and length_scale <= 0:
         raise ValueError(f"length_scale must be positive, got {length_scale}")
     durations = torch.ceil(torch.exp(log_durations.float()) * x_mask * length_scale).squeeze(1).long()
     durations = durations * x_mask.squeeze(1).long()
     totals = durations.sum(-1).clamp(min=1)
-    target = -(-totals // frame_multiple) * frame_multiple
+    target = round_up(totals, frame_multiple)
     last = x_mask.squeeze(1).long().sum(-1) - 1  # (B,) index of each item's last token
     durations[torch.arange(durations.shape[0]), last] += target - durations.sum(-1)
     return durations

@@ -65,6 +65,10 @@ class Lexicon:
     def __contains__(self, word: str) -> bool:
         return word in self._entries or word.lower() in self._entries
 
+    def words(self) -> list[str]:
+        """Every word the lexicon lists, as written there."""
+        return list(self._entries)
+
     def phoneme_inventory(self) -> set[str]:
         """Every phoneme symbol used by any pronunciation."""
         return {p for roles in self._entries.values() for ph in roles.values() for p in ph.split()}

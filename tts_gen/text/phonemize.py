@@ -15,6 +15,8 @@ from __future__ import annotations
 import os
 import threading
 import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from tts_gen.text.lexicon import LETTER_ROLE, english_lang_dir, english_lexicon
 from tts_gen.text.symbols import PUNCTUATION, WORD_BOUNDARY
@@ -81,8 +83,25 @@ def _is_letter_a(words: list, index: int) -> bool:
     return len(following.text) == 1 and following.text.isupper()
 
 
-def _word_phonemes(words: list, index: int) -> list[str]:
+# A pronunciation of the user's: word as written -> its phonemes, or None to keep gruut's.
+PronunciationLookup = Callable[[str], "list[str] | None"]
+
+
+@dataclass
+class PhonemizedWord:
+    """One spoken word: its text as gruut split it, its phonemes, and the pause mark that follows it ("" if
+    none)."""
+
+    text: str
+    phonemes: list[str]
+    pause: str = ""
+
+
+def _word_phonemes(words: list, index: int, lookup: PronunciationLookup | None) -> list[str]:
     word = words[index]
+    own = lookup(word.text) if lookup is not None else None
+    if own is not None:
+        return list(own)
     if word.text == "A" and _is_letter_a(words, index):
         return english_lexicon().lookup("a", role=LETTER_ROLE) or list(word.phonemes)
     return list(word.phonemes or [])
@@ -95,7 +114,53 @@ def _pause_mark(text: str, major: bool) -> str:
     return "." if major else ","
 
 
-def phonemize(normalized: str) -> list[str]:
+def phonemize_words(normalized: str, lookup: PronunciationLookup | None = None) -> list[PhonemizedWord]:
+    """The spoken words of normalized English text with their phonemes and pause marks.
+
+    Args:
+        normalized: output of :func:`tts_gen.text.normalize_text`.
+        lookup: the user's pronunciations, consulted before gruut's lexicon and g2p (word as written ->
+            phonemes, or None).
+
+    Returns:
+        One :class:`PhonemizedWord` per word; ``[]`` for empty text.
+    """
+    if not isinstance(normalized, str):
+        raise TypeError(f"phonemize expects a str, got {type(normalized).__name__}")
+    if not normalized.strip():
+        return []
+    words = _gruut_words(normalized)
+    spoken: list[PhonemizedWord] = []
+    for index, word in enumerate(words):
+        if word.is_break:
+            if spoken and not spoken[-1].pause:
+                spoken[-1].pause = _pause_mark(word.text, word.is_major_break)
+            continue
+        if word.is_punctuation:
+            continue
+        phonemes = _word_phonemes(words, index, lookup)
+        if not phonemes:
+            if any(c.isalpha() for c in word.text):
+                warnings.warn(f"phonemize: no pronunciation for {word.text!r}; it is left out", stacklevel=2)
+            continue
+        spoken.append(PhonemizedWord(word.text, phonemes))
+    return spoken
+
+
+def word_units(words: list[PhonemizedWord]) -> list[str]:
+    """The units of a sequence of words: their phonemes, each followed by its pause mark, with the word
+    boundary ``" "`` between words."""
+    units: list[str] = []
+    for word in words:
+        if units:
+            units.append(WORD_BOUNDARY)
+        units.extend(word.phonemes)
+        if word.pause:
+            units.append(word.pause)
+    return units
+
+
+def phonemize(normalized: str, lookup: PronunciationLookup | None = None) -> list[str]:
     """Phoneme units of normalized English text.
 
     Example: ``phonemize("Hello, world!")`` returns
@@ -103,29 +168,9 @@ def phonemize(normalized: str) -> list[str]:
 
     Args:
         normalized: output of :func:`tts_gen.text.normalize_text`.
+        lookup: the user's pronunciations (see :func:`phonemize_words`).
 
     Returns:
         Phonemes, word boundaries (``" "``) and pause marks; ``[]`` for empty text.
     """
-    if not isinstance(normalized, str):
-        raise TypeError(f"phonemize expects a str, got {type(normalized).__name__}")
-    if not normalized.strip():
-        return []
-    words = _gruut_words(normalized)
-    units: list[str] = []
-    for index, word in enumerate(words):
-        if word.is_break:
-            if units and units[-1] not in PUNCTUATION:
-                units.append(_pause_mark(word.text, word.is_major_break))
-            continue
-        if word.is_punctuation:
-            continue
-        phonemes = _word_phonemes(words, index)
-        if not phonemes:
-            if any(c.isalpha() for c in word.text):
-                warnings.warn(f"phonemize: no pronunciation for {word.text!r}; it is left out", stacklevel=2)
-            continue
-        if units:
-            units.append(WORD_BOUNDARY)
-        units.extend(phonemes)
-    return units
+    return word_units(phonemize_words(normalized, lookup))

@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 
 from tts_gen.text.abbreviations import NO_SPLIT
+from tts_gen.text.pronunciations import protect_inline, restore_inline
+
+MAX_BATCH_TOKENS = 3000  # padded tokens per batch of sentences through an acoustic model
+SENTENCE_SILENCE = 0.25  # seconds of silence between the sentences of a text
 
 # A sentence end: . ! ? (possibly repeated), closing quotes or brackets, then whitespace.
 _END_RE = re.compile(r"[.!?]+[\"')\]]*(?=\s)")
@@ -81,6 +85,7 @@ def split_sentences(text: str, max_chars: int = 300) -> list[str]:
     A period does not end a sentence after an abbreviation ("Dr.", "No.", "e.g."), an initial ("J.", "U.S."),
     inside a number ("3.5"), or before a lowercase word. A long sentence is split at , ; : and, failing that,
     at spaces; a single word longer than ``max_chars`` is cut. Pieces without letters or digits are dropped.
+    Inline phonemes (``[[ ... ]]``) are never cut and count as one word.
 
     Args:
         text: raw text, any length.
@@ -91,8 +96,38 @@ def split_sentences(text: str, max_chars: int = 300) -> list[str]:
     """
     if max_chars < 1:
         raise ValueError(f"max_chars must be at least 1, got {max_chars}")
-    text = re.sub(r"\s+", " ", text).strip()
+    text, blocks = protect_inline(re.sub(r"\s+", " ", text).strip())
     pieces: list[str] = []
     for sentence in _sentences(text):
         pieces.extend(_split_long(sentence, max_chars))
-    return [piece for piece in pieces if _SPEAKABLE_RE.search(piece)]
+    return [restore_inline(piece, blocks) for piece in pieces if _SPEAKABLE_RE.search(piece)]
+
+
+def sentence_batches(lengths: list[int], max_tokens: int, in_order: bool = False) -> list[list[int]]:
+    """Groups sentences into batches whose padded size (longest sentence x batch size) stays within
+    ``max_tokens`` tokens, so that memory does not grow with the length of the text.
+
+    Args:
+        lengths: tokens of each sentence.
+        max_tokens: the most padded tokens per batch; a longer sentence gets a batch of its own.
+        in_order: keep consecutive sentences together, in the order of the text (for streaming); otherwise
+            sentences of similar length are grouped (length bucketing, less padding).
+
+    Returns:
+        Lists of sentence indices: every index once; with ``in_order`` the batches and their members follow the
+        text, otherwise each batch holds sentences of decreasing length.
+    """
+    if max_tokens < 1:
+        raise ValueError(f"max_tokens must be at least 1, got {max_tokens}")
+    order = list(range(len(lengths))) if in_order else sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    batches: list[list[int]] = []
+    longest = 0
+    for index in order:
+        grown = max(longest, lengths[index])
+        if batches and grown * (len(batches[-1]) + 1) <= max_tokens:
+            batches[-1].append(index)
+            longest = grown
+        else:
+            batches.append([index])
+            longest = lengths[index]
+    return batches

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass
 
 from tts_gen.text.normalize import normalize_text
-from tts_gen.text.phonemize import phonemize
+from tts_gen.text.phonemize import phonemize_words, word_units
+from tts_gen.text.pronunciations import Pronunciations, inline_segments
 from tts_gen.text.symbols import PAD, PUNCTUATION, TABLES, WORD_BOUNDARY, SymbolTable
 from tts_gen.text.unicode_clean import UnsupportedCharacterWarning
 
 MODES = tuple(TABLES)
 _SILENT_UNITS = frozenset((PAD, WORD_BOUNDARY) + PUNCTUATION)
+_LEADING_PAUSE_RE = re.compile(r"^\s*([,;:.!?])")
 
 
 @dataclass
@@ -34,13 +37,55 @@ def has_speech(units: list[str]) -> bool:
     return any(unit not in _SILENT_UNITS for unit in units)
 
 
-class Tokenizer:
-    """Turns English text into token ids of a fixed symbol table (see :mod:`tts_gen.text.symbols`)."""
+def word_spans(units: list[str]) -> list[tuple[int, int]]:
+    """[start, end) of each word in ``units``: the maximal runs of units that are neither the word boundary nor
+    a pause mark."""
+    spans, start = [], None
+    for index, unit in enumerate([*units, WORD_BOUNDARY]):
+        silent = unit == WORD_BOUNDARY or unit in PUNCTUATION
+        if not silent and start is None:
+            start = index
+        elif silent and start is not None:
+            spans.append((start, index))
+            start = None
+    return spans
 
-    def __init__(self, config: TextConfig):
+
+@dataclass
+class WordSpan:
+    """A spoken word: its text (as normalized, or an inline ``[[ ... ]]`` block) and its units [start, end),
+    the pause mark after it excluded."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass
+class Encoding:
+    """A text as the model reads it: units, their token ids, and the words they belong to."""
+
+    units: list[str]
+    ids: list[int]
+    words: list[WordSpan]
+
+
+class Tokenizer:
+    """Turns English text into token ids of a fixed symbol table (see :mod:`tts_gen.text.symbols`).
+
+    Args:
+        config: the text mode.
+        pronunciations: the user's lexicon, consulted before gruut's (phoneme mode only; see
+            :mod:`tts_gen.text.pronunciations`).
+    """
+
+    def __init__(self, config: TextConfig, pronunciations: Pronunciations | None = None):
         self.config = config
         self.table: SymbolTable = TABLES[config.mode]
         self._ids = {symbol: index for index, symbol in enumerate(self.table.symbols)}
+        if pronunciations is not None and config.mode != "phonemes":
+            raise ValueError(f"a pronunciation lexicon needs a model trained on phonemes; this one reads {config.mode}")
+        self.pronunciations = pronunciations
 
     @property
     def symbols(self) -> list[str]:
@@ -58,14 +103,41 @@ class Tokenizer:
         return self._ids[PAD]
 
     def units(self, text: str) -> list[str]:
-        """Normalizes ``text`` and returns its phonemes, or its lowercase characters in character mode."""
-        return self.units_of_normalized(normalize_text(text))
+        """Normalizes ``text`` and returns its phonemes, or its lowercase characters in character mode (inline
+        ``[[ ... ]]`` blocks give their own units)."""
+        return self._units_and_words(text)[0]
 
     def units_of_normalized(self, normalized: str) -> list[str]:
         """Units of text already normalized by :func:`normalize_text`."""
+        return self._spoken(normalized)[0]
+
+    def _spoken(self, normalized: str) -> tuple[list[str], list[str]]:
+        """Units of normalized text and the text of each of its words."""
         if self.config.mode == "phonemes":
-            return phonemize(normalized)
-        return self._characters(normalized)
+            lookup = self.pronunciations.lookup if self.pronunciations is not None else None
+            words = phonemize_words(normalized, lookup)
+            return word_units(words), [word.text for word in words]
+        units = self._characters(normalized)
+        return units, ["".join(units[start:end]) for start, end in word_spans(units)]
+
+    def _units_and_words(self, text: str) -> tuple[list[str], list[str]]:
+        """Units of raw text, and the text of each word: plain pieces are normalized and phonemized, inline
+        blocks give their units; a pause mark right after a block stays with it."""
+        units: list[str] = []
+        names: list[str] = []
+        for segment in inline_segments(text, self.table):
+            if segment.inline:
+                piece = list(segment.units)
+                piece_names = [segment.text] * len(word_spans(piece))
+            else:
+                lead = _LEADING_PAUSE_RE.match(segment.text)
+                if lead and units and units[-1] not in PUNCTUATION:
+                    units.append(lead.group(1))
+                piece, piece_names = self._spoken(normalize_text(segment.text))
+            if piece:
+                units += [WORD_BOUNDARY, *piece] if units else piece
+                names += piece_names
+        return units, names
 
     def _characters(self, normalized: str) -> list[str]:
         kept: list[str] = []
@@ -103,15 +175,25 @@ class Tokenizer:
                 )
         return [self.table.symbols[token_id] for token_id in ids]
 
-    def encode(self, text: str) -> list[int]:
-        """Token ids of ``text``; a ValueError when nothing speakable is left after normalization."""
-        units = self.units(text)
+    def analyze(self, text: str) -> Encoding:
+        """Units, token ids and words of ``text``.
+
+        Raises:
+            ValueError: nothing speakable is left after normalization, or a unit is not in the table
+                (:class:`~tts_gen.text.pronunciations.PronunciationError` for inline phonemes).
+        """
+        units, names = self._units_and_words(text)
         if not has_speech(units):
             raise ValueError(
                 f"the text {text!r} has nothing to speak: after normalization it has no words; "
                 "give English words, numbers or letters"
             )
-        return self.units_to_ids(units)
+        spans = word_spans(units)
+        return Encoding(units, self.units_to_ids(units), [WordSpan(n, s, e) for n, (s, e) in zip(names, spans)])
+
+    def encode(self, text: str) -> list[int]:
+        """Token ids of ``text``; a ValueError when nothing speakable is left after normalization."""
+        return self.analyze(text).ids
 
     def state_dict(self) -> dict:
         """The table in a form to save with a model checkpoint."""

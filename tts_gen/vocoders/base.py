@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import torch
 from torch import nn
 
 from tts_gen.audio import AudioConfig
@@ -33,3 +36,8 @@ class Vocoder(nn.Module):
                 f"the {self.name} vocoder was made for other audio settings ({'; '.join(differences)}); "
                 "use a vocoder trained with the acoustic model's audio settings"
             )
+
+    def pieces(self, mel: torch.Tensor, chunk_frames: int) -> Iterator[torch.Tensor]:
+        """Vocodes one mel (1, n_mels, T) piece by piece, for streaming: waveform pieces (T_i,) that, joined,
+        equal ``self(mel)[0]``. A vocoder that cannot vocode in exact pieces (Griffin-Lim) yields one piece."""
+        yield self(mel)[0]

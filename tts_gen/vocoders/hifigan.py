@@ -406,11 +406,20 @@ class HiFiGAN(Vocoder):
         self.generator = generator.for_inference()
         self.chunk_frames = chunk_frames
 
-    @torch.no_grad()
-    def forward(self, mel: torch.Tensor) -> torch.Tensor:
+    def _check(self, mel: torch.Tensor) -> torch.Tensor:
         if mel.dim() != 3 or mel.shape[1] != self.audio.n_mels:
             raise ValueError(f"expected a log-mel (B, {self.audio.n_mels}, T), got shape {tuple(mel.shape)}")
-        mel = mel.float()
+        return mel.float()
+
+    @torch.no_grad()
+    def pieces(self, mel: torch.Tensor, chunk_frames: int) -> Iterator[torch.Tensor]:
+        """Exact pieces of ``chunk_frames`` frames (see :meth:`HiFiGANGenerator.chunks`)."""
+        for wav in self.generator.chunks(self._check(mel), chunk_frames):
+            yield wav[0, 0]
+
+    @torch.no_grad()
+    def forward(self, mel: torch.Tensor) -> torch.Tensor:
+        mel = self._check(mel)
         if self.chunk_frames:
             return self.generator.vocode_chunked(mel, self.chunk_frames)[:, 0]
         return self.generator(mel)[:, 0]

@@ -197,6 +197,10 @@ class ARDecoder(Decoder):
     ``ar/postnet`` (mean squared error of the refined teacher-forced mean)."""
 
     options_class = AROptions
+    onnx_unsupported = (
+        "it generates frame by frame in a loop whose number of steps depends on the text, which a fixed ONNX "
+        "graph cannot follow; serve it with `tts-gen serve` or release it with `tts-gen export --format safetensors`"
+    )
 
     def __init__(self, config: ARDecoderConfig, n_mels: int):
         super().__init__(config, n_mels)

@@ -101,6 +101,8 @@ class Decoder(nn.Module, abc.ABC):
 
     options_class: type = NoOptions
     frame_multiple: int = 1
+    # Why ``generate`` cannot become a fixed ONNX graph ("" = it can; see ``tts_gen.export``).
+    onnx_unsupported: str = ""
 
     def __init__(self, config: DecoderConfig, n_mels: int):
         super().__init__()

@@ -5,22 +5,24 @@ from __future__ import annotations
 import torch
 
 
-def sequence_mask(lengths: torch.Tensor, max_length: int | None = None) -> torch.Tensor:
-    """(B,) lengths -> (B, 1, T) float mask, 1 inside each sequence and 0 past its length."""
-    max_length = int(lengths.max()) if max_length is None else max_length
+def sequence_mask(lengths: torch.Tensor, max_length: int | torch.Tensor | None = None) -> torch.Tensor:
+    """(B,) lengths -> (B, 1, T) float mask, 1 inside each sequence and 0 past its length (T = the longest
+    length unless given; kept a tensor, so that an exported graph follows the lengths of its input)."""
+    max_length = lengths.max() if max_length is None else max_length
     positions = torch.arange(max_length, device=lengths.device)
     return (positions.unsqueeze(0) < lengths.unsqueeze(1)).unsqueeze(1).float()
 
 
 def round_up(length: int, multiple: int) -> int:
-    """The smallest multiple of ``multiple`` that is >= ``length``."""
-    return -(-length // multiple) * multiple
+    """The smallest multiple of ``multiple`` that is >= ``length`` (>= 0); no division of a negative number, whose
+    rounding differs between Python and ONNX, so that the same code also runs as an exported graph."""
+    return (length + multiple - 1) // multiple * multiple
 
 
 def pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:
     """Zero-pads the last dimension of ``x`` up to a multiple of ``multiple``."""
     extra = round_up(x.shape[-1], multiple) - x.shape[-1]
-    return torch.nn.functional.pad(x, (0, extra)) if extra else x
+    return torch.nn.functional.pad(x, (0, extra))
 
 
 def random_segments(

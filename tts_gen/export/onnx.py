@@ -1,0 +1,246 @@
+"""ONNX graphs of a trained voice: the acoustic model (token ids -> mel) and the HiFi-GAN vocoder (mel -> audio).
+
+The acoustic graph runs the model's own synthesis (:meth:`tts_gen.models.tts.TTSModel.synthesize`: encoder,
+predicted durations, the decoder family's ``generate`` with its sampler) and has the interface of the Matcha-TTS
+models of sherpa-onnx:
+
+    inputs   x (B, T) int64 token ids, x_length (B,) int64, noise_scale (1,) float32 (the sampling temperature),
+             length_scale (1,) float32 (> 1 speaks slower)
+    outputs  mel (B, n_mels, T_mel) raw natural-log mel, zero past mel_length (B,) int64
+
+The graph accepts ids as Matcha-TTS runtimes send them: it drops blanks (the padding id between tokens, which
+sherpa-onnx inserts) and a word boundary at the very start (sherpa-onnx's lexicon gives each word one in front),
+so both runtimes feed the model the same tokens. The family's other sampling options (steps, sampler...) are
+fixed when the graph is made. The noise of the stochastic families is drawn inside the graph (RandomNormalLike).
+
+The graphs are traced by PyTorch's TorchScript-based exporter: it follows the data-dependent number of mel frames
+through tensor operations and exports a model in seconds, where the torch.export-based exporter needs minutes for
+an unrolled sampler and cannot follow the frame count through the families' length arithmetic. Every exported
+acoustic graph is checked against PyTorch at several lengths before it is kept (:func:`check_acoustic`).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from tts_gen.errors import TTSGenError
+from tts_gen.export.runtime import ACOUSTIC_INPUTS, ACOUSTIC_OUTPUTS, run_acoustic, session
+from tts_gen.models.tts import TTSModel
+from tts_gen.vocoders.hifigan import HiFiGANGenerator
+
+OPSET = 17
+VOCODER_INPUTS = ("mel",)
+VOCODER_OUTPUTS = ("audio",)
+# ORT's contrib domain: its Inverse operator inverts the flow family's 1x1 convolutions (ONNX has none).
+CONTRIB_OPSETS = {"com.microsoft": 1}
+# Largest difference allowed between the exported graph and PyTorch (natural-log mel units / waveform units).
+MEL_TOLERANCE = 1e-3
+AUDIO_TOLERANCE = 1e-3
+
+
+class ExportError(TTSGenError):
+    """A model cannot be exported, or its exported graph does not compute what PyTorch computes."""
+
+
+def speakable_tokens(
+    x: torch.Tensor, x_length: torch.Tensor, pad_id: int, boundary_id: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Drops blanks (``pad_id``) and a word boundary that starts the text; the kept ids move left.
+
+    Shapes: x (B, T), x_length (B,) -> (B, T) zero-padded and (B,). Only tensor operations (no Python control
+    flow on values), so that the exported graph does the same.
+    """
+    positions = torch.arange(x.shape[1], device=x.device).unsqueeze(0)  # (1, T)
+    keep = (x != pad_id) & (positions < x_length.unsqueeze(1))
+    first = keep & (keep.long().cumsum(1) == 1)
+    keep = keep & ~(first & (x == boundary_id))
+    rank = keep.long().cumsum(1)  # (B, T): kept tokens up to each position
+    lengths = rank[:, -1]
+    # output j takes the first position whose rank is j + 1, i.e. the count of positions with rank <= j
+    source = (rank.unsqueeze(1) <= positions.unsqueeze(2)).long().sum(-1)  # (B, T_out, T_in) -> (B, T_out)
+    source = source.clamp(max=x.shape[1] - 1)
+    return torch.gather(x, 1, source) * (positions < lengths.unsqueeze(1)), lengths
+
+
+class AcousticGraph(nn.Module):
+    """The acoustic model with the interface above; ``options`` are the family's sampling options, whose
+    ``temperature`` (if the family has one) becomes the ``noise_scale`` input."""
+
+    def __init__(self, model: TTSModel, options: Any, pad_id: int, boundary_id: int):
+        super().__init__()
+        if model.decoder.onnx_unsupported:
+            raise ExportError(
+                f"the {model.decoder.config.family} family cannot be exported to ONNX: {model.decoder.onnx_unsupported}"
+            )
+        self.model = model
+        self.options = options
+        self.pad_id, self.boundary_id = pad_id, boundary_id
+        self.eval()  # the exporter puts the wrapper, and so the model, back in the mode it finds it in
+
+    def forward(
+        self, x: torch.Tensor, x_length: torch.Tensor, noise_scale: torch.Tensor, length_scale: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        x, x_length = speakable_tokens(x, x_length, self.pad_id, self.boundary_id)
+        options = copy.copy(self.options)
+        if "temperature" in {f.name for f in dataclasses.fields(options)}:
+            options.temperature = noise_scale  # a tensor: it stays an input of the graph
+        synthesis = self.model.synthesize(x, x_length, options, length_scale)
+        return synthesis.mel, synthesis.lengths
+
+
+class VocoderGraph(nn.Module):
+    """The HiFi-GAN generator with weight norm folded: mel (B, n_mels, T) -> audio (B, T * hop) in [-1, 1]."""
+
+    def __init__(self, generator: HiFiGANGenerator):
+        super().__init__()
+        self.generator = copy.deepcopy(generator).remove_weight_norm()
+        self.eval()
+
+    def forward(self, mel: torch.Tensor) -> torch.Tensor:
+        return self.generator(mel)[:, 0]
+
+
+def _register_symbolics() -> None:
+    """ONNX forms of the two operators the families use that the exporter lacks."""
+
+    def expm1(g, x):
+        one = g.op("CastLike", g.op("Constant", value_t=torch.tensor(1.0)), x)
+        return g.op("Sub", g.op("Exp", x), one)
+
+    def linalg_inv(g, x):
+        return g.op("com.microsoft::Inverse", x)
+
+    torch.onnx.register_custom_op_symbolic("aten::expm1", expm1, OPSET)
+    torch.onnx.register_custom_op_symbolic("aten::linalg_inv", linalg_inv, OPSET)
+
+
+def _trace(module: nn.Module, example: tuple, path: Path, inputs, outputs, dynamic: dict) -> None:
+    _register_symbolics()
+    with warnings.catch_warnings():
+        # the TorchScript exporter warns that it is legacy, and about every Python number it records as a
+        # constant (the sampler's step sizes, fixed at export); check_acoustic tests what it recorded
+        warnings.simplefilter("ignore")
+        with torch.no_grad():
+            torch.onnx.export(
+                module,
+                example,
+                str(path),
+                input_names=list(inputs),
+                output_names=list(outputs),
+                dynamic_axes=dynamic,
+                opset_version=OPSET,
+                custom_opsets=CONTRIB_OPSETS,
+                do_constant_folding=True,
+                dynamo=False,
+            )
+
+
+def declare_inputs(path: Path, inputs: dict[str, tuple[int, list]]) -> None:
+    """Adds the interface's inputs that the traced graph left out because this family ignores them (the
+    ``noise_scale`` of a deterministic family): runtimes pass every input of the interface."""
+    import onnx
+
+    model = onnx.load(str(path))
+    present = {value.name for value in model.graph.input}
+    for name, (element_type, shape) in inputs.items():
+        if name not in present:
+            model.graph.input.append(onnx.helper.make_tensor_value_info(name, element_type, shape))
+    onnx.save(model, str(path))
+
+
+def set_metadata(path: Path, metadata: dict[str, Any]) -> None:
+    """Writes ``metadata`` (values as text) into the model's metadata_props, which runtimes read."""
+    import onnx
+
+    model = onnx.load(str(path))
+    del model.metadata_props[:]
+    for key, value in metadata.items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, str(value)
+    onnx.save(model, str(path))
+
+
+def export_acoustic(model: TTSModel, options: Any, pad_id: int, boundary_id: int, path: Path) -> None:
+    """Writes the acoustic graph of ``model`` with the sampling ``options`` fixed (temperature excepted)."""
+    import onnx
+
+    graph = AcousticGraph(model, options, pad_id, boundary_id)
+    example = (
+        torch.tensor([[3, 10, 1, 20, 30, 12, 2], [14, 1, 15, 16, 0, 0, 0]]),
+        torch.tensor([7, 4]),
+        torch.tensor([0.5]),
+        torch.tensor([1.0]),
+    )  # two items of different lengths, so that no size is recorded as a constant
+    dynamic = {
+        "x": {0: "batch", 1: "tokens"},
+        "x_length": {0: "batch"},
+        "mel": {0: "batch", 2: "frames"},
+        "mel_length": {0: "batch"},
+    }
+    _trace(graph, example, path, ACOUSTIC_INPUTS, ACOUSTIC_OUTPUTS, dynamic)
+    int64, float32 = onnx.TensorProto.INT64, onnx.TensorProto.FLOAT
+    declare_inputs(
+        path,
+        {
+            "x": (int64, ["batch", "tokens"]),
+            "x_length": (int64, ["batch"]),
+            "noise_scale": (float32, [1]),
+            "length_scale": (float32, [1]),
+        },
+    )
+
+
+def export_vocoder(generator: HiFiGANGenerator, n_mels: int, path: Path) -> None:
+    """Writes the vocoder graph of a trained HiFi-GAN generator."""
+    example = (torch.randn(1, n_mels, 24),)
+    dynamic = {"mel": {0: "batch", 2: "frames"}, "audio": {0: "batch", 1: "samples"}}
+    _trace(VocoderGraph(generator), example, path, VOCODER_INPUTS, VOCODER_OUTPUTS, dynamic)
+
+
+def _deterministic_options(options: Any) -> Any:
+    if "temperature" in {f.name for f in dataclasses.fields(options)}:
+        return dataclasses.replace(options, temperature=0.0)
+    return options
+
+
+@torch.no_grad()
+def check_acoustic(path: Path, model: TTSModel, options: Any, samples: list[list[int]]) -> float:
+    """Runs the exported graph and PyTorch on token id sequences at temperature 0, together and one by one;
+    returns the largest mel difference, or raises :class:`ExportError` when the two disagree.
+
+    A family whose sampler draws noise even at temperature 0 is compared on the mel lengths only.
+    """
+    acoustic = session(path)
+    still = _deterministic_options(options)
+    worst = 0.0
+    for number, group in enumerate([samples, *([sample] for sample in samples)]):
+        x = torch.nn.utils.rnn.pad_sequence([torch.tensor(s) for s in group], batch_first=True)
+        lengths = torch.tensor([len(s) for s in group])
+        reference = model.synthesize(x, lengths, still)
+        if number == 0:
+            deterministic = torch.equal(reference.mel, model.synthesize(x, lengths, still).mel)
+        exported = run_acoustic(acoustic, group, 0.0, 1.0)
+        for i, mel in enumerate(exported):
+            expected = reference.mel[i, :, : int(reference.lengths[i])].numpy()
+            if mel.shape != expected.shape:
+                raise ExportError(
+                    f"the exported {model.decoder.config.family} model gives {mel.shape[-1]} frames for "
+                    f"{len(group[i])} tokens where PyTorch gives {expected.shape[-1]}: it does not follow the "
+                    "length of its input"
+                )
+            if deterministic:
+                worst = max(worst, float(np.abs(mel - expected).max()))
+    if worst > MEL_TOLERANCE:
+        raise ExportError(
+            f"the exported {model.decoder.config.family} model differs from PyTorch by {worst:.2g} "
+            f"(tolerance {MEL_TOLERANCE}); the export is not usable"
+        )
+    return worst
