@@ -22,7 +22,9 @@ from typing import Any
 import torch
 
 from tts_gen import __version__
+from tts_gen.audio import AudioConfig
 from tts_gen.config import to_dict
+from tts_gen.experiment import ExperimentConfig
 from tts_gen.export.onnx import (
     AUDIO_TOLERANCE,
     ExportError,
@@ -33,15 +35,15 @@ from tts_gen.export.onnx import (
 )
 from tts_gen.export.runtime import ACOUSTIC_FILE, EXPORT_FORMAT, INFO_FILE, VOCODER_FILE, session
 from tts_gen.export.sherpa import write_text_files
-from tts_gen.files import write_json
+from tts_gen.files import temporary_path, write_json
 from tts_gen.releases import VOCODER_FOLDER, load_weights, release_weights, write_release
 from tts_gen.synthesize import load_acoustic_model
 from tts_gen.text.pronunciations import read_pronunciations
-from tts_gen.text.symbols import PAD, WORD_BOUNDARY
+from tts_gen.text.symbols import PAD, PUNCTUATION, WORD_BOUNDARY
 from tts_gen.vocoders.loading import load_hifigan_generator
 
-# Token id sequences (lengths 5 and 23 and the two together) on which an export is checked against PyTorch.
-CHECK_LENGTHS = (5, 23)
+# Texts on which an export is checked against PyTorch, one by one and as a batch.
+CHECK_TEXTS = ("Hi.", "Printing, in the only sense with which we are at present concerned, differs from most arts.")
 
 
 @dataclass
@@ -54,11 +56,6 @@ class ExportReport:
     options: dict[str, Any] = field(default_factory=dict)
     words: int = 0
     mel_difference: float = 0.0
-
-
-def _check_tokens(symbols: int) -> list[list[int]]:
-    generator = torch.Generator().manual_seed(0)
-    return [torch.randint(2, symbols, (n,), generator=generator).tolist() for n in CHECK_LENGTHS]
 
 
 def _options_dict(options: Any) -> dict[str, Any]:
@@ -78,6 +75,41 @@ def check_vocoder(path: Path, generator: Any, n_mels: int) -> float:
     if worst > AUDIO_TOLERANCE:
         raise ExportError(f"the exported vocoder differs from PyTorch by {worst:.2g} (tolerance {AUDIO_TOLERANCE})")
     return worst
+
+
+def acoustic_metadata(config: ExperimentConfig, pad_id: int, options: dict[str, Any]) -> dict[str, Any]:
+    """The metadata of ``acoustic.onnx``: the keys sherpa-onnx's Matcha-TTS model type reads, then tts_gen's."""
+    return {
+        "model_type": "matcha-tts",
+        "language": "English",
+        "voice": "en-us",
+        "has_espeak": 0,
+        "jieba": 1,  # sherpa-onnx releases before 2.0 choose their lexicon frontend with it
+        "n_speakers": 1,
+        "sample_rate": config.audio.sample_rate,
+        "version": 1,
+        "pad_id": pad_id,
+        "use_eos_bos": 0,
+        "add_blank": 1,
+        "tts_gen_version": __version__,
+        "family": config.model.decoder.family,
+        "sampling": json.dumps({k: v for k, v in options.items() if k != "temperature"}),
+        "default_noise_scale": options.get("temperature", 0.0),
+        "n_mels": config.audio.n_mels,
+        "hop_length": config.audio.hop_length,
+        "comment": "tts_gen acoustic model; noise_scale is the sampling temperature",
+    }
+
+
+def vocoder_metadata(audio: AudioConfig) -> dict[str, Any]:
+    """The metadata of ``vocoder.onnx`` (sherpa-onnx reads ``model_type``)."""
+    return {
+        "model_type": "hifigan",
+        "sample_rate": audio.sample_rate,
+        "n_mels": audio.n_mels,
+        "hop_length": audio.hop_length,
+        "tts_gen_version": __version__,
+    }
 
 
 def export_onnx(
@@ -114,50 +146,25 @@ def export_onnx(
             raise ExportError(f"the vocoder {vocoder} was trained with other audio settings than the acoustic model")
     out.mkdir(parents=True, exist_ok=True)
     pad_id, boundary_id = tokenizer.symbols.index(PAD), tokenizer.symbols.index(WORD_BOUNDARY)
-    export_acoustic(model, fixed, pad_id, boundary_id, out / ACOUSTIC_FILE)
-    difference = check_acoustic(out / ACOUSTIC_FILE, model, fixed, _check_tokens(tokenizer.num_symbols))
+    pause_ids = [tokenizer.symbols.index(mark) for mark in PUNCTUATION]
     fixed_dict = _options_dict(fixed)
-    temperature = fixed_dict.get("temperature", 0.0)
-    set_metadata(
-        out / ACOUSTIC_FILE,
-        {
-            # read by sherpa-onnx's Matcha-TTS model type (jieba=1 selects its lexicon frontend)
-            "model_type": "matcha-tts",
-            "language": "English",
-            "voice": "en-us",
-            "has_espeak": 0,
-            "jieba": 1,
-            "n_speakers": 1,
-            "sample_rate": config.audio.sample_rate,
-            "version": 1,
-            "pad_id": pad_id,
-            "use_eos_bos": 0,
-            "add_blank": 1,
-            # tts_gen's own
-            "tts_gen_version": __version__,
-            "family": config.model.decoder.family,
-            "sampling": json.dumps({k: v for k, v in fixed_dict.items() if k != "temperature"}),
-            "default_noise_scale": temperature,
-            "n_mels": config.audio.n_mels,
-            "hop_length": config.audio.hop_length,
-            "comment": "tts_gen acoustic model; noise_scale is the sampling temperature",
-        },
-    )
+    acoustic = temporary_path(out / ACOUSTIC_FILE)  # renamed once checked and described
+    vocoder_path = temporary_path(out / VOCODER_FILE)
     files = [ACOUSTIC_FILE]
-    if generator is not None:
-        export_vocoder(generator, config.audio.n_mels, out / VOCODER_FILE)
-        check_vocoder(out / VOCODER_FILE, generator, config.audio.n_mels)
-        set_metadata(
-            out / VOCODER_FILE,
-            {
-                "model_type": "hifigan",
-                "sample_rate": config.audio.sample_rate,
-                "n_mels": config.audio.n_mels,
-                "hop_length": config.audio.hop_length,
-                "tts_gen_version": __version__,
-            },
-        )
-        files.append(VOCODER_FILE)
+    try:
+        export_acoustic(model, fixed, pad_id, boundary_id, pause_ids, acoustic)
+        difference = check_acoustic(acoustic, model, fixed, [tokenizer.encode(text) for text in CHECK_TEXTS])
+        set_metadata(acoustic, acoustic_metadata(config, pad_id, fixed_dict))
+        acoustic.replace(out / ACOUSTIC_FILE)
+        if generator is not None:
+            export_vocoder(generator, config.audio.n_mels, vocoder_path)
+            check_vocoder(vocoder_path, generator, config.audio.n_mels)
+            set_metadata(vocoder_path, vocoder_metadata(config.audio))
+            vocoder_path.replace(out / VOCODER_FILE)
+            files.append(VOCODER_FILE)
+    finally:
+        acoustic.unlink(missing_ok=True)
+        vocoder_path.unlink(missing_ok=True)
     own = read_pronunciations(lexicon, tokenizer.table) if lexicon is not None else None
     words = write_text_files(out, tokenizer, word_texts, gruut_words, own)
     write_json(

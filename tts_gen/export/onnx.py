@@ -9,9 +9,10 @@ models of sherpa-onnx:
     outputs  mel (B, n_mels, T_mel) raw natural-log mel, zero past mel_length (B,) int64
 
 The graph accepts ids as Matcha-TTS runtimes send them: it drops blanks (the padding id between tokens, which
-sherpa-onnx inserts) and a word boundary at the very start (sherpa-onnx's lexicon gives each word one in front),
-so both runtimes feed the model the same tokens. The family's other sampling options (steps, sampler...) are
-fixed when the graph is made. The noise of the stochastic families is drawn inside the graph (RandomNormalLike).
+sherpa-onnx inserts) and a word boundary at the very start, and puts back the word boundary after a pause mark
+(which sherpa-onnx's frontend drops), so that sherpa-onnx and tts_gen feed the model the same tokens. The
+family's other sampling options (steps, sampler...) are fixed when the graph is made. The noise of the stochastic
+families is drawn inside the graph (RandomNormalLike).
 
 The graphs are traced by PyTorch's TorchScript-based exporter: it follows the data-dependent number of mel frames
 through tensor operations and exports a model in seconds, where the torch.export-based exporter needs minutes for
@@ -39,8 +40,6 @@ from tts_gen.vocoders.hifigan import HiFiGANGenerator
 OPSET = 17
 VOCODER_INPUTS = ("mel",)
 VOCODER_OUTPUTS = ("audio",)
-# ORT's contrib domain: its Inverse operator inverts the flow family's 1x1 convolutions (ONNX has none).
-CONTRIB_OPSETS = {"com.microsoft": 1}
 # Largest difference allowed between the exported graph and PyTorch (natural-log mel units / waveform units).
 MEL_TOLERANCE = 1e-3
 AUDIO_TOLERANCE = 1e-3
@@ -50,31 +49,65 @@ class ExportError(TTSGenError):
     """A model cannot be exported, or its exported graph does not compute what PyTorch computes."""
 
 
-def speakable_tokens(
-    x: torch.Tensor, x_length: torch.Tensor, pad_id: int, boundary_id: int
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Drops blanks (``pad_id``) and a word boundary that starts the text; the kept ids move left.
+def compact(x: torch.Tensor, keep: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Moves the tokens of ``x`` (B, T) where ``keep`` (B, T) is true to the left, in order; the rest is zero.
+    Returns the tokens (B, T) and their counts (B,)."""
+    positions = torch.arange(x.shape[1], device=x.device)
+    rank = keep.long().cumsum(1)  # (B, T): kept tokens up to each position
+    lengths = rank[:, -1]
+    # output j takes the first position whose rank is j + 1, i.e. the count of positions with rank <= j
+    source = (rank.unsqueeze(1) <= positions.view(1, -1, 1)).long().sum(-1)  # (B, T_out, T_in) -> (B, T_out)
+    source = source.clamp(max=x.shape[1] - 1)
+    return torch.gather(x, 1, source) * (positions.unsqueeze(0) < lengths.unsqueeze(1)), lengths
 
-    Shapes: x (B, T), x_length (B,) -> (B, T) zero-padded and (B,). Only tensor operations (no Python control
-    flow on values), so that the exported graph does the same.
+
+def insert_boundaries(
+    x: torch.Tensor, lengths: torch.Tensor, pause_ids: torch.Tensor, boundary_id: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Puts a word boundary after every pause mark that a unit other than a boundary or pause mark follows.
+
+    Shapes: x (B, T) zero-padded, lengths (B,), pause_ids (P,) -> (B, 2T) and (B,).
+    """
+    batch, width = x.shape
+    positions = torch.arange(width, device=x.device).unsqueeze(0)  # (1, T)
+    valid = positions < lengths.unsqueeze(1)
+    pause = (x.unsqueeze(-1) == pause_ids).long().sum(-1) > 0  # (B, T)
+    following = torch.cat([x[:, 1:], x[:, :1]], dim=1)
+    follows = torch.cat([valid[:, 1:], torch.zeros_like(valid[:, :1])], dim=1)
+    inserted = pause & follows & (following != boundary_id) & ~torch.cat([pause[:, 1:], pause[:, :1]], dim=1)
+    before = inserted.long().cumsum(1) - inserted.long()  # insertions before each token
+    target = positions + before  # (B, T): where each token goes
+    out = torch.arange(2 * width, device=x.device).view(1, -1, 1)  # (1, 2T, 1)
+    count = ((target.unsqueeze(1) <= out) & valid.unsqueeze(1)).long().sum(-1)  # (B, 2T, T) -> (B, 2T)
+    index = (count - 1).clamp(min=0)  # the last token at or before each output position
+    token = torch.gather(x, 1, index)
+    landed = torch.gather(target, 1, index) == out.view(1, -1)
+    new_lengths = lengths + inserted.long().sum(1)
+    result = torch.where(landed, token, torch.full_like(token, boundary_id))
+    return result * (out.view(1, -1) < new_lengths.unsqueeze(1)), new_lengths
+
+
+def speakable_tokens(
+    x: torch.Tensor, x_length: torch.Tensor, pad_id: int, boundary_id: int, pause_ids: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Token ids as Matcha-TTS runtimes send them -> the ids tts_gen's frontend gives: blanks (``pad_id``) and a
+    word boundary that starts the text are dropped, and a word boundary follows every pause mark inside the
+    text. Only tensor operations (no Python control flow on values), so that the exported graph does the same.
+
+    Shapes: x (B, T), x_length (B,) -> (B, 2T) zero-padded, and (B,).
     """
     positions = torch.arange(x.shape[1], device=x.device).unsqueeze(0)  # (1, T)
     keep = (x != pad_id) & (positions < x_length.unsqueeze(1))
     first = keep & (keep.long().cumsum(1) == 1)
-    keep = keep & ~(first & (x == boundary_id))
-    rank = keep.long().cumsum(1)  # (B, T): kept tokens up to each position
-    lengths = rank[:, -1]
-    # output j takes the first position whose rank is j + 1, i.e. the count of positions with rank <= j
-    source = (rank.unsqueeze(1) <= positions.unsqueeze(2)).long().sum(-1)  # (B, T_out, T_in) -> (B, T_out)
-    source = source.clamp(max=x.shape[1] - 1)
-    return torch.gather(x, 1, source) * (positions < lengths.unsqueeze(1)), lengths
+    x, lengths = compact(x, keep & ~(first & (x == boundary_id)))
+    return insert_boundaries(x, lengths, pause_ids, boundary_id)
 
 
 class AcousticGraph(nn.Module):
     """The acoustic model with the interface above; ``options`` are the family's sampling options, whose
     ``temperature`` (if the family has one) becomes the ``noise_scale`` input."""
 
-    def __init__(self, model: TTSModel, options: Any, pad_id: int, boundary_id: int):
+    def __init__(self, model: TTSModel, options: Any, pad_id: int, boundary_id: int, pause_ids: list[int]):
         super().__init__()
         if model.decoder.onnx_unsupported:
             raise ExportError(
@@ -83,12 +116,13 @@ class AcousticGraph(nn.Module):
         self.model = model
         self.options = options
         self.pad_id, self.boundary_id = pad_id, boundary_id
+        self.register_buffer("pause_ids", torch.tensor(pause_ids, dtype=torch.long))
         self.eval()  # the exporter puts the wrapper, and so the model, back in the mode it finds it in
 
     def forward(
         self, x: torch.Tensor, x_length: torch.Tensor, noise_scale: torch.Tensor, length_scale: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        x, x_length = speakable_tokens(x, x_length, self.pad_id, self.boundary_id)
+        x, x_length = speakable_tokens(x, x_length, self.pad_id, self.boundary_id, self.pause_ids)
         options = copy.copy(self.options)
         if "temperature" in {f.name for f in dataclasses.fields(options)}:
             options.temperature = noise_scale  # a tensor: it stays an input of the graph
@@ -115,7 +149,7 @@ def _register_symbolics() -> None:
         one = g.op("CastLike", g.op("Constant", value_t=torch.tensor(1.0)), x)
         return g.op("Sub", g.op("Exp", x), one)
 
-    def linalg_inv(g, x):
+    def linalg_inv(g, x):  # the flow's 1x1 convolutions; ONNX has no inverse, onnxruntime's contrib domain has
         return g.op("com.microsoft::Inverse", x)
 
     torch.onnx.register_custom_op_symbolic("aten::expm1", expm1, OPSET)
@@ -137,7 +171,6 @@ def _trace(module: nn.Module, example: tuple, path: Path, inputs, outputs, dynam
                 output_names=list(outputs),
                 dynamic_axes=dynamic,
                 opset_version=OPSET,
-                custom_opsets=CONTRIB_OPSETS,
                 do_constant_folding=True,
                 dynamo=False,
             )
@@ -168,11 +201,13 @@ def set_metadata(path: Path, metadata: dict[str, Any]) -> None:
     onnx.save(model, str(path))
 
 
-def export_acoustic(model: TTSModel, options: Any, pad_id: int, boundary_id: int, path: Path) -> None:
+def export_acoustic(
+    model: TTSModel, options: Any, pad_id: int, boundary_id: int, pause_ids: list[int], path: Path
+) -> None:
     """Writes the acoustic graph of ``model`` with the sampling ``options`` fixed (temperature excepted)."""
     import onnx
 
-    graph = AcousticGraph(model, options, pad_id, boundary_id)
+    graph = AcousticGraph(model, options, pad_id, boundary_id, pause_ids)
     example = (
         torch.tensor([[3, 10, 1, 20, 30, 12, 2], [14, 1, 15, 16, 0, 0, 0]]),
         torch.tensor([7, 4]),

@@ -1,14 +1,14 @@
-"""The text files of an ONNX export, in the layout of sherpa-onnx's Matcha-TTS models.
+"""The text files of an ONNX export, in the layout of sherpa-onnx's Matcha-TTS models (sherpa-onnx 2.x).
 
 * ``tokens.txt``: ``symbol id`` per line, the model's symbol table (the word boundary, a space, is written as
-  `` id``, which sherpa-onnx reads as a space), plus ``▁ id``: the word boundary under a name a lexicon line can
-  hold.
-* ``lexicon.txt``: ``word ▁ unit unit ...`` per line: every word the export covers, spelled in the model's
-  units and preceded by the word boundary (the acoustic graph drops the one that starts a text, so sherpa-onnx
-  feeds the model the tokens tts_gen's own frontend gives).
+  `` id``, which sherpa-onnx reads as a space), then an alias ``symbol_id id`` for every symbol of more than one
+  code point (``ˈoʊ_52 52``): sherpa-onnx cuts lexicon units that do not end in an ASCII letter or digit into
+  single code points, so the lexicon spells those symbols by their aliases.
+* ``lexicon.txt``: ``word unit unit ...`` per line, every word the export covers spelled in the model's units.
 
-sherpa-onnx's lexicon frontend looks each word up as written and splits the text at punctuation: give it
-lower-case text with numbers written as words (tts_gen's normalizer is not part of an ONNX runtime).
+sherpa-onnx's lexicon frontend lower-cases each word, puts the space token between words and the pause marks as
+tokens, skips words it does not find (numbers: write them as words; tts_gen's normalizer is not part of an ONNX
+runtime), and drops the space after a pause mark, which the acoustic graph puts back.
 """
 
 from __future__ import annotations
@@ -24,14 +24,22 @@ from tts_gen.text.lexicon import english_lexicon
 from tts_gen.text.pronunciations import Pronunciations
 from tts_gen.text.symbols import WORD_BOUNDARY
 
-BOUNDARY_ALIAS = "\u2581"  # "▁", the word boundary in lexicon.txt
-LEXICON_WORD = re.compile(r"[a-z]+")
+LEXICON_WORD = re.compile(r"[a-z]+(?:'[a-z]+)*")
+
+
+def lexicon_spelling(symbol: str, index: int) -> str:
+    """How ``lexicon.txt`` writes a symbol: itself if it is one code point, else its alias ``symbol_id``."""
+    return symbol if len(symbol) == 1 else f"{symbol}_{index}"
 
 
 def tokens_text(tokenizer: Tokenizer) -> str:
-    """The content of ``tokens.txt``."""
+    """The content of ``tokens.txt``: the symbol table, then the aliases of the symbols of several code points."""
     lines = [f"{symbol} {index}" for index, symbol in enumerate(tokenizer.symbols)]
-    lines.append(f"{BOUNDARY_ALIAS} {tokenizer.symbols.index(WORD_BOUNDARY)}")
+    lines += [
+        f"{lexicon_spelling(symbol, index)} {index}"
+        for index, symbol in enumerate(tokenizer.symbols)
+        if symbol != WORD_BOUNDARY and len(symbol) > 1 and index != tokenizer.pad_id
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -65,12 +73,12 @@ def _spelling(tokenizer: Tokenizer, word: str) -> list[str] | None:
 
 def lexicon_text(tokenizer: Tokenizer, words: list[str]) -> tuple[str, int]:
     """The content of ``lexicon.txt`` for ``words``, and how many words it could spell."""
-    known = set(tokenizer.symbols)
+    ids = {symbol: index for index, symbol in enumerate(tokenizer.symbols)}
     lines = []
     for word in words:
         units = _spelling(tokenizer, word)
-        if units and all(unit in known for unit in units):
-            lines.append(" ".join([word, BOUNDARY_ALIAS, *units]))
+        if units and all(unit in ids for unit in units):
+            lines.append(" ".join([word, *(lexicon_spelling(unit, ids[unit]) for unit in units)]))
     return "\n".join(lines) + "\n", len(lines)
 
 
