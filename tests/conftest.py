@@ -1,4 +1,5 @@
-"""Shared fixtures: the real LJSpeech clips in tests/data, prepared once per test session."""
+"""Shared fixtures: the real LJSpeech clips in tests/data, prepared once per test session, and a tiny acoustic run
+and vocoder run trained on them."""
 
 from __future__ import annotations
 
@@ -38,3 +39,43 @@ def train_cli(family: str, data_dir: Path, run_dir: Path, overrides: list[str]) 
     """`tts-gen train egs/demo/<family>.yaml` on the CPU with ``--set overrides``; returns the exit status."""
     config = ROOT / "egs" / "demo" / f"{family}.yaml"
     return cli("train", config, "--data", data_dir, "--out", run_dir, "--device", "cpu", "--set", *overrides)
+
+
+@pytest.fixture(scope="session")
+def vocoder_run(prepared_mini, tmp_path_factory):
+    """A tiny HiFi-GAN trained for 2 steps through ``train_vocoder``."""
+    from tests.vocoders.conftest import DEMO, TINY
+    from tts_gen.vocoders.run import train_vocoder
+
+    run = tmp_path_factory.mktemp("vocoder") / "hifigan"
+    train_vocoder(
+        DEMO,
+        prepared_mini,
+        run,
+        [*TINY, "train.max_steps=2", "train.val_every=1000", "train.checkpoint_every=1000"],
+        device="cpu",
+    )
+    return run
+
+
+@pytest.fixture(scope="session")
+def acoustic_run(prepared_mini, tmp_path_factory):
+    """A small flow acoustic model (its decoder needs even lengths) trained for 1 step."""
+    from tts_gen.acoustic_run import train_acoustic
+
+    run = tmp_path_factory.mktemp("acoustic") / "flow"
+    overrides = [
+        "model.encoder.hidden_channels=32",
+        "model.encoder.filter_channels=64",
+        "model.encoder.n_layers=1",
+        "model.encoder.duration_filter_channels=32",
+        "model.decoder.hidden_channels=16",
+        "model.decoder.n_blocks=2",
+        "train.max_steps=1",
+        "train.batch_size=2",
+        "train.num_workers=0",
+        "train.val_every=1000",
+        "train.warmup_steps=1",
+    ]
+    train_acoustic(ROOT / "egs" / "demo" / "flow.yaml", prepared_mini, run, overrides, device="cpu")
+    return run

@@ -1,4 +1,5 @@
-"""Tiny vocoder and acoustic runs on the real LJSpeech clips of tests/data, shared by the vocoder tests."""
+"""The tiny vocoder config of the vocoder tests (the tiny vocoder and acoustic runs trained with it are session
+fixtures of tests/conftest.py, shared with the tests of synthesis, export and the server)."""
 
 from __future__ import annotations
 
@@ -34,42 +35,3 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="session")
-def vocoder_run(prepared_mini, tmp_path_factory):
-    """A tiny HiFi-GAN trained for 2 steps through ``train_vocoder``."""
-    from tts_gen.vocoders.run import train_vocoder
-
-    run = tmp_path_factory.mktemp("vocoder") / "hifigan"
-    train_vocoder(
-        DEMO,
-        prepared_mini,
-        run,
-        [*TINY, "train.max_steps=2", "train.val_every=1000", "train.checkpoint_every=1000"],
-        device="cpu",
-    )
-    return run
-
-
-@pytest.fixture(scope="session")
-def acoustic_run(prepared_mini, tmp_path_factory):
-    """A small flow acoustic model (its decoder needs even lengths) trained for 1 step."""
-    from tts_gen.acoustic_run import train_acoustic
-
-    run = tmp_path_factory.mktemp("acoustic") / "flow"
-    overrides = [
-        "model.encoder.hidden_channels=32",
-        "model.encoder.filter_channels=64",
-        "model.encoder.n_layers=1",
-        "model.encoder.duration_filter_channels=32",
-        "model.decoder.hidden_channels=16",
-        "model.decoder.n_blocks=2",
-        "train.max_steps=1",
-        "train.batch_size=2",
-        "train.num_workers=0",
-        "train.val_every=1000",
-        "train.warmup_steps=1",
-    ]
-    train_acoustic(ROOT / "egs" / "demo" / "flow.yaml", prepared_mini, run, overrides, device="cpu")
-    return run

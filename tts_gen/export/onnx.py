@@ -177,15 +177,19 @@ def _trace(module: nn.Module, example: tuple, path: Path, inputs, outputs, dynam
 
 
 def declare_inputs(path: Path, inputs: dict[str, tuple[int, list]]) -> None:
-    """Adds the interface's inputs that the traced graph left out because this family ignores them (the
-    ``noise_scale`` of a deterministic family): runtimes pass every input of the interface."""
+    """Makes the graph's inputs exactly ``inputs``, in that order: the traced graph leaves out an input that this
+    family ignores (the ``noise_scale`` of a deterministic family), and runtimes such as sherpa-onnx pass every
+    input of the interface by position."""
     import onnx
 
     model = onnx.load(str(path))
-    present = {value.name for value in model.graph.input}
-    for name, (element_type, shape) in inputs.items():
-        if name not in present:
-            model.graph.input.append(onnx.helper.make_tensor_value_info(name, element_type, shape))
+    present = {value.name: value for value in model.graph.input}
+    ordered = [
+        present.get(name) or onnx.helper.make_tensor_value_info(name, kind, shape)
+        for name, (kind, shape) in inputs.items()
+    ]
+    del model.graph.input[:]
+    model.graph.input.extend(ordered)
     onnx.save(model, str(path))
 
 

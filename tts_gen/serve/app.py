@@ -89,10 +89,14 @@ class TTSRequest(BaseModel):
 
 
 def _validation_message(error: ValidationError) -> tuple[str, str | None]:
-    first = error.errors()[0]
+    """One sentence for the client: an unknown field first (often a misspelt one), then a missing one."""
+    errors = sorted(error.errors(), key=lambda e: {"extra_forbidden": 0, "missing": 1}.get(e["type"], 2))
+    first = errors[0]
     location = ".".join(str(part) for part in first["loc"]) or None
     if first["type"] == "extra_forbidden":
-        return f"unknown field {location!r} in the request", location
+        missing = [".".join(map(str, e["loc"])) for e in errors if e["type"] == "missing"]
+        also = f" (and it lacks {', '.join(repr(m) for m in missing)})" if missing else ""
+        return f"unknown field {location!r} in the request{also}", location
     if first["type"] == "missing":
         return f"the request lacks the field {location!r}", location
     return f"field {location!r}: {first['msg']} (got {first.get('input')!r})", location
