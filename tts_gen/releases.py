@@ -28,7 +28,7 @@ RELEASE_FILE = "release.json"
 WEIGHTS_FILE = "model.safetensors"
 VOCODER_FOLDER = "vocoder"
 # What a release keeps of a checkpoint besides the weights (all of it plain JSON).
-METADATA_KEYS = ("kind", "config", "symbols", "mel_stats", "step", "versions")
+METADATA_KEYS = ("kind", "config", "symbols", "mel_stats", "step", "versions", "data", "spine")
 
 
 def is_release(path: str | Path) -> bool:
