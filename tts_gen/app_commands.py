@@ -14,6 +14,25 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from tts_gen.errors import TTSGenError
+
+
+class MissingPackageError(TTSGenError):
+    """A command needs a package of an optional extra that is not installed."""
+
+
+def require(modules: tuple[str, ...], extra: str, command: str) -> None:
+    """Raises :class:`MissingPackageError` naming the pip extra when one of ``modules`` is not installed."""
+    import importlib.util
+
+    missing = [module for module in modules if importlib.util.find_spec(module) is None]
+    if missing:
+        raise MissingPackageError(
+            f"{command} needs {', '.join(missing)}: install them with pip install -e '.[{extra}]' (or pip install "
+            f"{' '.join(missing)})"
+        )
+
+
 # ----------------------------------------------------------------------------------------------- synth
 
 
@@ -61,6 +80,7 @@ def synth(
     """``tts-gen synth``: ``texts`` to ``paths`` (None: standard output), with the family's ``options``."""
     check_synth_arguments(args, len(texts))
     if args.onnx:
+        require(("onnxruntime",), "export", "tts-gen synth --onnx")
         _synth_onnx(args, texts, paths, options)
         return
     import torch
@@ -158,6 +178,8 @@ def _synth_onnx(args: argparse.Namespace, texts: list[str], paths: list[Path] | 
 
 def export(args: argparse.Namespace) -> None:
     """``tts-gen export``: an ONNX export or a safetensors release."""
+    if args.format == "onnx":
+        require(("onnx", "onnxruntime"), "export", "tts-gen export")
     if args.format == "safetensors":
         from tts_gen.export.bundle import export_release
 
@@ -206,6 +228,7 @@ def vocoder_import(args: argparse.Namespace) -> None:
 
 def serve(args: argparse.Namespace) -> None:
     """``tts-gen serve``: the HTTP server (FastAPI + uvicorn)."""
+    require(("fastapi", "uvicorn"), "serve", "tts-gen serve")
     from tts_gen.serve.app import ServerConfig, run_server
 
     run_server(

@@ -262,3 +262,11 @@ def test_tts_gen_serve_listens_on_loopback(acoustic_run, tmp_path):
         process.terminate()
         output, _ = process.communicate(timeout=30)
     assert f"serving voice on http://127.0.0.1:{port}/" in output and "Traceback" not in output
+
+
+def test_a_missing_extra_is_named():
+    from tts_gen.app_commands import MissingPackageError, require
+
+    require(("fastapi", "uvicorn"), "serve", "tts-gen serve")
+    with pytest.raises(MissingPackageError, match=r"tts-gen serve needs no_such_module.*pip install -e '\.\[serve\]'"):
+        require(("fastapi", "no_such_module"), "serve", "tts-gen serve")
