@@ -20,7 +20,7 @@ from typing import Any
 import torch
 
 from tts_gen.files import atomic_write, write_json
-from tts_gen.runs import CheckpointError, load_run_checkpoint, resolve_checkpoint, versions
+from tts_gen.runs import CheckpointError, load_run_checkpoint, versions
 
 RELEASE_FORMAT = "tts_gen-release"
 RELEASE_VERSION = 1
@@ -117,8 +117,3 @@ def load_weights(path: str | Path, kind: str, map_location: str | torch.device =
     if is_release(path):
         return read_release(path, kind, map_location)
     return load_run_checkpoint(path, kind, map_location)
-
-
-def describe_source(path: str | Path) -> str:
-    """The file a model is read from: a release's weights or the checkpoint a run folder resolves to."""
-    return str(Path(path) / WEIGHTS_FILE) if is_release(path) else str(resolve_checkpoint(path))

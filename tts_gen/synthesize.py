@@ -237,8 +237,12 @@ class Synthesizer:
             sentence_silence: seconds of silence between sentences.
             max_tokens: the most padded tokens per acoustic batch.
             options: the family's sampling options (values or their text).
+
+        The ``acoustic_seconds`` of a result is its share (by tokens) of its batches' time.
         """
         decoder_options = self.options(**options)
+        if sentence_silence < 0:
+            raise ValueError(f"sentence_silence must be >= 0 seconds, got {sentence_silence}")
         window: list[list[Sentence]] = []
         for text in texts:
             window.append(self.sentences(text))
@@ -343,6 +347,8 @@ class Synthesizer:
         decoder_options = self.options(**options)
         if length_scale <= 0:
             raise ValueError(f"length_scale must be positive, got {length_scale}")
+        if sentence_silence < 0:
+            raise ValueError(f"sentence_silence must be >= 0 seconds, got {sentence_silence}")
         if chunk_frames < 1:
             raise ValueError(f"chunk_frames must be >= 1, got {chunk_frames}")
         sentences = self.sentences(text)

@@ -39,16 +39,16 @@ FAMILIES = {
 }
 
 
-def random_checkpoint(family: str, path: Path) -> Path:
-    """An acoustic checkpoint of ``egs/demo/<family>.yaml`` at tiny sizes whose weights are all random (about 3
-    frames per token), written as training writes them."""
+def random_checkpoint(family: str, path: Path, overrides: tuple[str, ...] = ()) -> Path:
+    """An acoustic checkpoint of ``egs/demo/<family>.yaml`` at tiny sizes (and ``overrides``) whose weights are all
+    random (about 3 frames per token), written as training writes them."""
     from tts_gen.config import to_dict
     from tts_gen.data.features import MelStats
     from tts_gen.experiment import build_tts_model, load_experiment
     from tts_gen.runs import save_checkpoint, versions
     from tts_gen.text import Tokenizer
 
-    config = load_experiment(ROOT / "egs" / "demo" / f"{family}.yaml", ENCODER + FAMILIES[family])
+    config = load_experiment(ROOT / "egs" / "demo" / f"{family}.yaml", ENCODER + FAMILIES[family] + list(overrides))
     tokenizer = Tokenizer(config.text)
     generator = torch.Generator().manual_seed(sum(map(ord, family)))
     stats = MelStats(mean=[-6.0 + 0.05 * i for i in range(80)], std=[2.0] * 80)

@@ -13,7 +13,7 @@ import soundfile as sf
 import torch
 
 from tests.conftest import cli
-from tests.export.conftest import FAMILIES
+from tests.export.conftest import FAMILIES, random_checkpoint
 from tts_gen.cli import main
 from tts_gen.export.runtime import ACOUSTIC_INPUTS, OnnxVoice, run_acoustic, session
 from tts_gen.models.decoders.registry import DECODERS
@@ -101,26 +101,43 @@ def test_ar_is_refused_with_a_clear_message(family_checkpoint, tmp_path, capsys)
 
 
 def test_sherpa_onnx_loads_the_export_and_speaks_the_same(flow_export):
+    theirs = sherpa_speech(flow_export, SHERPA_TEXT)
+    ours = OnnxVoice(flow_export).speak(SHERPA_TEXT, temperature=0.0)
+    assert theirs.shape == ours.shape and np.abs(theirs - ours).max() < 1e-4
+
+
+def sherpa_speech(folder, text: str) -> np.ndarray:
+    """``text`` through sherpa-onnx's Matcha-TTS runtime from an export folder, at temperature 0."""
     import sherpa_onnx
 
     matcha = sherpa_onnx.OfflineTtsMatchaModelConfig(
-        acoustic_model=str(flow_export / "acoustic.onnx"),
-        vocoder=str(flow_export / "vocoder.onnx"),
-        lexicon=str(flow_export / "lexicon.txt"),
-        tokens=str(flow_export / "tokens.txt"),
+        acoustic_model=str(folder / "acoustic.onnx"),
+        vocoder=str(folder / "vocoder.onnx"),
+        lexicon=str(folder / "lexicon.txt"),
+        tokens=str(folder / "tokens.txt"),
         noise_scale=0.0,
         length_scale=1.0,
     )
     config = sherpa_onnx.OfflineTtsConfig(model=sherpa_onnx.OfflineTtsModelConfig(matcha=matcha, num_threads=1))
     assert config.validate()
-    tts = sherpa_onnx.OfflineTts(config)
-    audio = tts.generate(SHERPA_TEXT, sid=0, speed=1.0)
-    theirs = np.array(audio.samples, dtype=np.float32)
-    ours = OnnxVoice(flow_export).speak(SHERPA_TEXT, temperature=0.0)
-    assert audio.sample_rate == 22050 and tts.sample_rate == 22050
+    audio = sherpa_onnx.OfflineTts(config).generate(text, sid=0, speed=1.0)
+    assert audio.sample_rate == 22050
+    return np.array(audio.samples, dtype=np.float32)
+
+
+def test_a_character_model_is_spelled_in_letters(vocoder_run, tmp_path):
+    checkpoint = random_checkpoint("prior", tmp_path / "letters.pt", ("text.mode=characters",))
+    words = tmp_path / "words.txt"
+    words.write_text("It's a well known test.", encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["export", "--checkpoint", checkpoint, "--vocoder", vocoder_run, "--out", out, "--no-gruut-words"]
+    assert cli(*args, "--words", words) == 0
+    lexicon = (out / "lexicon.txt").read_text(encoding="utf-8").splitlines()
+    assert lexicon == ["a a", "it's i t ' s", "known k n o w n", "test t e s t", "well w e l l"]
+    text = "It's a well known test."
+    ours = OnnxVoice(out).speak(text, temperature=0.0)
+    theirs = sherpa_speech(out, text)
     assert theirs.shape == ours.shape and np.abs(theirs - ours).max() < 1e-4
-    slower = np.array(tts.generate(SHERPA_TEXT, sid=0, speed=0.5).samples)
-    assert slower.size > 1.6 * theirs.size
 
 
 def test_the_text_files_follow_the_model(flow_export):

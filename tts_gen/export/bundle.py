@@ -29,6 +29,7 @@ from tts_gen.export.onnx import (
     AUDIO_TOLERANCE,
     ExportError,
     check_acoustic,
+    check_exportable,
     export_acoustic,
     export_vocoder,
     set_metadata,
@@ -134,11 +135,8 @@ def export_onnx(
     """
     out = Path(out_dir)
     model, config, tokenizer, payload = load_acoustic_model(checkpoint)
+    check_exportable(model)
     fixed = model.decoder.options(**(options or {}))
-    if model.decoder.onnx_unsupported:
-        raise ExportError(
-            f"the {config.model.decoder.family} family cannot be exported to ONNX: {model.decoder.onnx_unsupported}"
-        )
     generator = audio = None
     if vocoder is not None:
         generator, audio = load_hifigan_generator(vocoder)

@@ -103,16 +103,21 @@ def speakable_tokens(
     return insert_boundaries(x, lengths, pause_ids, boundary_id)
 
 
+def check_exportable(model: TTSModel) -> None:
+    """Raises :class:`ExportError` when the model's family cannot become a fixed ONNX graph."""
+    if model.decoder.onnx_unsupported:
+        raise ExportError(
+            f"the {model.decoder.config.family} family cannot be exported to ONNX: {model.decoder.onnx_unsupported}"
+        )
+
+
 class AcousticGraph(nn.Module):
     """The acoustic model with the interface above; ``options`` are the family's sampling options, whose
     ``temperature`` (if the family has one) becomes the ``noise_scale`` input."""
 
     def __init__(self, model: TTSModel, options: Any, pad_id: int, boundary_id: int, pause_ids: list[int]):
         super().__init__()
-        if model.decoder.onnx_unsupported:
-            raise ExportError(
-                f"the {model.decoder.config.family} family cannot be exported to ONNX: {model.decoder.onnx_unsupported}"
-            )
+        check_exportable(model)
         self.model = model
         self.options = options
         self.pad_id, self.boundary_id = pad_id, boundary_id

@@ -22,7 +22,7 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Literal
 
@@ -174,7 +174,6 @@ class Job:
     audio_format: str
     stream: bool
     alignments: bool = False
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -231,7 +230,7 @@ class Server:
         except BaseException:
             self.admission.leave()
             raise
-        headers = {"X-Sample-Rate": str(synthesizer.sample_rate), "X-Voice": job.voice.name, **job.headers}
+        headers = {"X-Sample-Rate": str(synthesizer.sample_rate), "X-Voice": job.voice.name}
         if job.stream:
             return StreamingResponse(
                 self._stream_body(chunks, synthesizer.sample_rate, job.audio_format),
