@@ -19,22 +19,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from tts_gen import __version__
 from tts_gen.audio import AudioConfig
 from tts_gen.config import to_dict
 from tts_gen.experiment import ExperimentConfig
 from tts_gen.export.onnx import (
-    AUDIO_TOLERANCE,
     ExportError,
     check_acoustic,
     check_exportable,
+    check_vocoder,
     export_acoustic,
     export_vocoder,
     set_metadata,
 )
-from tts_gen.export.runtime import ACOUSTIC_FILE, EXPORT_FORMAT, INFO_FILE, VOCODER_FILE, session
+from tts_gen.export.runtime import ACOUSTIC_FILE, EXPORT_FORMAT, INFO_FILE, VOCODER_FILE
 from tts_gen.export.sherpa import write_text_files
 from tts_gen.files import temporary_path, write_json
 from tts_gen.releases import VOCODER_FOLDER, load_weights, release_weights, write_release
@@ -61,21 +59,6 @@ class ExportReport:
 
 def _options_dict(options: Any) -> dict[str, Any]:
     return {f.name: getattr(options, f.name) for f in dataclasses.fields(options)}
-
-
-@torch.no_grad()
-def check_vocoder(path: Path, generator: Any, n_mels: int) -> float:
-    """The largest difference between the exported vocoder and the PyTorch generator on random mels."""
-    vocoder = session(path)
-    worst = 0.0
-    for frames in (7, 40):
-        mel = torch.randn(1, n_mels, frames, generator=torch.Generator().manual_seed(frames)) - 5.0
-        expected = generator(mel)[:, 0].numpy()
-        (audio,) = vocoder.run(None, {"mel": mel.numpy()})
-        worst = max(worst, float(abs(audio - expected).max()))
-    if worst > AUDIO_TOLERANCE:
-        raise ExportError(f"the exported vocoder differs from PyTorch by {worst:.2g} (tolerance {AUDIO_TOLERANCE})")
-    return worst
 
 
 def acoustic_metadata(config: ExperimentConfig, pad_id: int, options: dict[str, Any]) -> dict[str, Any]:

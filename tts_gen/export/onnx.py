@@ -288,3 +288,18 @@ def check_acoustic(path: Path, model: TTSModel, options: Any, samples: list[list
             f"(tolerance {MEL_TOLERANCE}); the export is not usable"
         )
     return worst
+
+
+@torch.no_grad()
+def check_vocoder(path: Path, generator: HiFiGANGenerator, n_mels: int) -> float:
+    """The largest difference between the exported vocoder and the PyTorch generator on random mels."""
+    vocoder = session(path)
+    worst = 0.0
+    for frames in (7, 40):
+        mel = torch.randn(1, n_mels, frames, generator=torch.Generator().manual_seed(frames)) - 5.0
+        expected = generator(mel)[:, 0].numpy()
+        (audio,) = vocoder.run(None, {"mel": mel.numpy()})
+        worst = max(worst, float(abs(audio - expected).max()))
+    if worst > AUDIO_TOLERANCE:
+        raise ExportError(f"the exported vocoder differs from PyTorch by {worst:.2g} (tolerance {AUDIO_TOLERANCE})")
+    return worst
