@@ -229,6 +229,10 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
         diversity_samples=args.diversity_samples,
         robustness_max=args.robustness_max,
         skip=args.skip,
+        choose=dict([_parse_sweep(args.choose)]) if args.choose else {},
+        choose_utts=args.choose_utts,
+        learning_curve=args.learning_curve,
+        curve_utts=args.curve_utts,
     )
     summary = evaluate(config)
     for line in summary_lines(summary):
@@ -241,7 +245,13 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 def cmd_compare(args: argparse.Namespace) -> None:
     from tts_gen.evaluate.report.compare import build_report
 
-    paths = build_report(args.inputs, args.out, audio_sentences=args.audio_sentences, title=args.title)
+    paths = build_report(
+        args.inputs,
+        args.out,
+        audio_sentences=args.audio_sentences,
+        title=args.title,
+        mixed_spines=args.allow_mixed_spines,
+    )
     print(f"wrote {paths.markdown} and {paths.html}")
 
 
@@ -263,6 +273,16 @@ def _add_evaluation_commands(commands: argparse._SubParsersAction) -> None:
         help="one more condition per value of a sampling option, e.g. steps=2,4,10,50 or sampler=ode,sde (repeatable); "
         "an option the family lacks is skipped with a note",
     )
+    evaluate.add_argument(
+        "--choose", metavar="OPTION=V1,V2", help="choose the option's value on the validation split first, e.g. "
+        "temperature=0,0.3,0.667 (lowest ASR word error rate, then mel L1); the test split uses the choice",
+    )  # fmt: skip
+    evaluate.add_argument("--choose-utts", type=int, default=20, help="validation sentences for --choose (0: all)")
+    evaluate.add_argument(
+        "--learning-curve", action="store_true",
+        help="also score every kept step checkpoint of the run (word error rate, mel L1) against training time",
+    )  # fmt: skip
+    evaluate.add_argument("--curve-utts", type=int, default=10, help="test sentences per checkpoint (0: all)")
     evaluate.add_argument("--diversity-samples", type=int, default=4, help="samples per sentence for diversity")
     evaluate.add_argument("--robustness-max", type=int, default=-1, help="first N robustness sentences (-1: all)")
     evaluate.add_argument("--skip", nargs="*", default=[], choices=SKIPPABLE, help="metric groups not to compute")
@@ -276,6 +296,10 @@ def _add_evaluation_commands(commands: argparse._SubParsersAction) -> None:
     compare.add_argument("--out", required=True, help="report folder (report.md, report.html, PNG plots)")
     compare.add_argument("--audio-sentences", type=int, default=3, help="sentences with audio players per family")
     compare.add_argument("--title", default="tts_gen: comparison of decoder families", help="report title")
+    compare.add_argument(
+        "--allow-mixed-spines", action="store_true",
+        help="put runs of different spines (or of the joint protocol) in one report, marked as such",
+    )  # fmt: skip
     compare.set_defaults(handler=cmd_compare)
 
 

@@ -29,6 +29,7 @@ from tts_gen.data.dataset import LengthBucketSampler
 from tts_gen.errors import TTSGenError
 from tts_gen.files import write_text
 from tts_gen.runs import latest_checkpoint, load_checkpoint, prune_checkpoints, save_checkpoint, versions
+from tts_gen.runtime import hardware
 from tts_gen.train.config import TrainConfig
 from tts_gen.train.distributed import DistributedContext, average_gradients
 from tts_gen.train.logging import TrainLogger
@@ -149,6 +150,7 @@ class Trainer:
             "epoch": self.position.epoch,
             "batch_in_epoch": self.position.batch_in_epoch,
             "train_seconds": self.position.seconds,
+            "train_device": {**hardware(self.device), "world_size": self.context.world_size},
             "utterances_seen": self.position.utterances,
             "best_val": self.best_val,
             "best_metric": self.model.validation_metric,

@@ -120,6 +120,12 @@ class Decoder(nn.Module, abc.ABC):
     def generate(self, cond: torch.Tensor, mask: torch.Tensor, options: Any) -> torch.Tensor:
         """cond (B, n_mels, T), mask (B, 1, T), the family's options -> mel (B, n_mels, T), zero past mask."""
 
+    def trajectory(self, cond: torch.Tensor, mask: torch.Tensor, options: Any) -> list[tuple[str, torch.Tensor]]:
+        """How one sample crosses from the family's starting point to the mel, for figures: (label, state
+        (B, C, T)) pairs in order, the last one the sample; states are in the normalized mel space or in the
+        family's latent space. The default shows the condition and the sample."""
+        return [("condition (prior mean)", cond * mask), ("sample", self.generate(cond, mask, options))]
+
     def network_evaluations(self, options: Any) -> int | None:
         """Evaluations of the decoder's network for one sample under ``options`` (NFE); None when it grows with
         the length (autoregressive)."""

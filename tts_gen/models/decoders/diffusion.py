@@ -49,7 +49,7 @@ import torch
 
 from tts_gen.models.decoders.base import Decoder, DecoderConfig, DecoderOutput
 from tts_gen.models.layers.masks import cut_segments
-from tts_gen.models.layers.ode import ODE_SOLVERS, solve_ode
+from tts_gen.models.layers.ode import ODE_SOLVERS, solve_ode, spaced
 from tts_gen.models.layers.times import stratified_times
 from tts_gen.models.layers.unet import UNet1D, UNet1DConfig
 
@@ -111,6 +111,12 @@ class DiffusionOptions:
             raise ValueError(f"temperature must be >= 0, got {self.temperature}")
         if self.sampler not in SAMPLERS:
             raise ValueError(f"unknown diffusion sampler {self.sampler!r}; choose one of: {', '.join(SAMPLERS)}")
+
+
+def record(path: list | None, t: float, x: torch.Tensor) -> None:
+    """Appends (t, X_t) to a sampler's ``path`` when one is kept."""
+    if path is not None:
+        path.append((t, x))
 
 
 class DiffusionDecoder(Decoder):
@@ -184,10 +190,11 @@ class DiffusionDecoder(Decoder):
     # ------------------------------------------------------------------------------------------ sampling
 
     def sample_ode(
-        self, x: torch.Tensor, mask: torch.Tensor, cond: torch.Tensor, steps: int, solver: str
+        self, x: torch.Tensor, mask: torch.Tensor, cond: torch.Tensor, steps: int, solver: str, path: list | None = None
     ) -> torch.Tensor:
         """The probability-flow ODE from t = 1 to t_min with ``solver`` (euler, midpoint) in z = (X - mu) / alpha and
-        s = sigma / alpha, where dz/ds = eps_hat; x (B, n_mels, T) at t = 1."""
+        s = sigma / alpha, where dz/ds = eps_hat; x (B, n_mels, T) at t = 1. ``path`` (if given) receives
+        (t, X_t) at every step."""
         times = self.ode_times(steps, x.device)
         alpha, sigma = self.alpha_sigma(times)
         grid = sigma / alpha  # (steps + 1,) decreasing
@@ -198,10 +205,15 @@ class DiffusionDecoder(Decoder):
                 cond + float(self.alpha_sigma(t)[0]) * z, mask, cond, t.to(z.dtype).expand(z.shape[0])
             )
 
-        z = solve_ode(noise, (x - cond) / float(alpha[0]), grid, solver)
+        states = [] if path is not None else None
+        z = solve_ode(noise, (x - cond) / float(alpha[0]), grid, solver, states)
+        if path is not None:
+            path.extend((float(t), (cond + float(a) * state) * mask) for t, a, state in zip(times, alpha, states))
         return (cond + float(alpha[-1]) * z) * mask
 
-    def sample_dpm_solver_2m(self, x: torch.Tensor, mask: torch.Tensor, cond: torch.Tensor, steps: int) -> torch.Tensor:
+    def sample_dpm_solver_2m(
+        self, x: torch.Tensor, mask: torch.Tensor, cond: torch.Tensor, steps: int, path: list | None = None
+    ) -> torch.Tensor:
         """Multistep DPM-Solver-2M on the probability-flow ODE, from t = 1 to t_min; x (B, n_mels, T) at t = 1.
 
         With Y = X - mu and h = lambda_s - lambda_t, a step from t to s is
@@ -210,6 +222,7 @@ class DiffusionDecoder(Decoder):
         """
         times = self.ode_times(steps, x.device)
         previous_eps, previous_h = None, None
+        record(path, 1.0, x)
         for i in range(steps):
             t, s = times[i], times[i + 1]
             eps = self.predict_noise(x, mask, cond, t.to(x.dtype).expand(x.shape[0]))
@@ -222,12 +235,16 @@ class DiffusionDecoder(Decoder):
             y = float(alpha_s / alpha_t) * (x - cond) - float(sigma_s) * math.expm1(h) * estimate
             x = (cond + y) * mask
             previous_eps, previous_h = eps, h
+            record(path, float(s), x)
         return x
 
-    def sample_sde(self, x: torch.Tensor, mask: torch.Tensor, cond: torch.Tensor, steps: int) -> torch.Tensor:
+    def sample_sde(
+        self, x: torch.Tensor, mask: torch.Tensor, cond: torch.Tensor, steps: int, path: list | None = None
+    ) -> torch.Tensor:
         """Grad-TTS's reverse SDE, Euler-Maruyama with ``steps`` equal steps in t, the network evaluated at
         the middle of each step; x (B, n_mels, T) at t = 1."""
         h = 1.0 / steps
+        record(path, 1.0, x)
         for i in range(steps):
             t = torch.tensor(1.0 - (i + 0.5) * h, dtype=torch.float64, device=x.device)
             beta = self.config.beta_min + (self.config.beta_max - self.config.beta_min) * float(t)
@@ -236,6 +253,7 @@ class DiffusionDecoder(Decoder):
             score = -eps / float(sigma)
             drift = 0.5 * (x - cond) + score  # reverse-time drift divided by beta
             x = (x + beta * h * drift + math.sqrt(beta * h) * torch.randn_like(x)) * mask
+            record(path, 1.0 - (i + 1) * h, x)
         return x
 
     def generate(self, cond: torch.Tensor, mask: torch.Tensor, options: DiffusionOptions) -> torch.Tensor:
@@ -243,11 +261,23 @@ class DiffusionDecoder(Decoder):
         return self.reverse(x, mask, cond, options)
 
     def reverse(
-        self, x: torch.Tensor, mask: torch.Tensor, cond: torch.Tensor, options: DiffusionOptions
+        self,
+        x: torch.Tensor,
+        mask: torch.Tensor,
+        cond: torch.Tensor,
+        options: DiffusionOptions,
+        path: list | None = None,
     ) -> torch.Tensor:
-        """The sampler of ``options`` from x (B, n_mels, T) at t = 1 to the mel."""
+        """The sampler of ``options`` from x (B, n_mels, T) at t = 1 to the mel; ``path`` (if given) receives
+        (t, X_t) at every step."""
         if options.sampler == "sde":
-            return self.sample_sde(x, mask, cond, options.steps)
+            return self.sample_sde(x, mask, cond, options.steps, path)
         if options.sampler == "dpm_solver_2m":
-            return self.sample_dpm_solver_2m(x, mask, cond, options.steps)
-        return self.sample_ode(x, mask, cond, options.steps, options.sampler)
+            return self.sample_dpm_solver_2m(x, mask, cond, options.steps, path)
+        return self.sample_ode(x, mask, cond, options.steps, options.sampler, path)
+
+    def trajectory(self, cond: torch.Tensor, mask: torch.Tensor, options: DiffusionOptions) -> list:
+        """X_t from the noise around the prior (t = 1) to the mel, at five evenly spaced steps of the sampler."""
+        path: list = []
+        self.reverse((cond + options.temperature * torch.randn_like(cond)) * mask, mask, cond, options, path)
+        return [(f"t = {t:.2f}", state) for t, state in spaced(path)]

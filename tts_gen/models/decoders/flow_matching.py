@@ -29,7 +29,7 @@ import torch
 
 from tts_gen.models.decoders.base import Decoder, DecoderConfig, DecoderOutput
 from tts_gen.models.layers.masks import cut_segments
-from tts_gen.models.layers.ode import ODE_SOLVERS, solve_ode
+from tts_gen.models.layers.ode import ODE_SOLVERS, solve_ode, spaced
 from tts_gen.models.layers.times import stratified_times
 from tts_gen.models.layers.unet import UNet1D, UNet1DConfig
 
@@ -124,10 +124,23 @@ class FlowMatchingDecoder(Decoder):
         return DecoderOutput(terms={"flow_matching/velocity": error})
 
     def generate(self, cond: torch.Tensor, mask: torch.Tensor, options: FlowMatchingOptions) -> torch.Tensor:
+        return self.integrate(cond, mask, options)
+
+    def integrate(
+        self, cond: torch.Tensor, mask: torch.Tensor, options: FlowMatchingOptions, states: list | None = None
+    ) -> torch.Tensor:
+        """Draws X_0 around the prior and solves the ODE to t = 1; ``states`` (if given) receives every step's X_t."""
         x = (cond + options.temperature * torch.randn_like(cond)) * mask
         grid = torch.linspace(0.0, 1.0, options.steps + 1, dtype=torch.float64)
 
         def velocity(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
             return self.predict_velocity(x, mask, cond, t.to(x.dtype).expand(x.shape[0]).to(x.device))
 
-        return solve_ode(velocity, x, grid, options.sampler) * mask
+        return solve_ode(velocity, x, grid, options.sampler, states) * mask
+
+    def trajectory(self, cond: torch.Tensor, mask: torch.Tensor, options: FlowMatchingOptions) -> list:
+        """X_t from the noise around the prior (t = 0) to the mel (t = 1), at five evenly spaced steps."""
+        states: list = []
+        self.integrate(cond, mask, options, states)
+        times = torch.linspace(0.0, 1.0, options.steps + 1).tolist()
+        return [(f"t = {t:.2f}", state) for t, state in spaced(list(zip(times, states)))]

@@ -27,6 +27,7 @@ def solve_ode(
     x: torch.Tensor,
     grid: torch.Tensor,
     solver: str,
+    states: list[torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """Integrates dx/dv = derivative(x, v) from ``grid[0]`` to ``grid[-1]`` over the steps of ``grid``.
 
@@ -35,13 +36,25 @@ def solve_ode(
         x: the state at ``grid[0]``.
         grid: (steps + 1,) values of the integration variable, increasing or decreasing.
         solver: ``euler`` or ``midpoint``.
+        states: if given, receives the state at every grid value (``len(grid)`` states, the first ``x``).
     """
     if solver not in ODE_SOLVERS:
         raise ValueError(f"unknown ODE solver {solver!r}; choose one of: {', '.join(ODE_SOLVERS)}")
+    if states is not None:
+        states.append(x)
     for start, end in zip(grid[:-1], grid[1:]):
         slope = derivative(x, start)
         if solver == "midpoint":
             middle = 0.5 * (start + end)
             slope = derivative(x + (middle - start).to(x.dtype) * slope, middle)
         x = x + (end - start).to(x.dtype) * slope
+        if states is not None:
+            states.append(x)
     return x
+
+
+def spaced(path: list, count: int = 5) -> list:
+    """``count`` items of ``path`` at evenly spaced positions, its first and last included."""
+    last = len(path) - 1
+    positions = sorted({round(k * last / (count - 1)) for k in range(count)})
+    return [path[position] for position in positions]
