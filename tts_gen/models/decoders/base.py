@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from tts_gen.trainable import AdversarialTerms
+from tts_gen.validation import finite_number
 
 
 @dataclass
@@ -89,6 +90,9 @@ def make_options(options_class: type, family: str, values: Mapping[str, Any]) ->
         name: parse_option(hints[name], name, value) if isinstance(value, str) else value
         for name, value in values.items()
     }
+    for name, value in typed.items():
+        if hints[name] in (int, float):
+            finite_number(value, f"option {name}")  # NaN or infinity never reaches a sampler
     return options_class(**typed)
 
 
