@@ -229,10 +229,10 @@ def cmd_synth(args: argparse.Namespace) -> None:
 def cmd_vocode(args: argparse.Namespace) -> None:
     import time
 
-    import numpy as np
     import torch
 
     from tts_gen.audio import load_wav, mel_spectrogram, save_wav
+    from tts_gen.files import load_npy
     from tts_gen.runtime import resolve_device
     from tts_gen.vocoders import load_hifigan
 
@@ -243,7 +243,7 @@ def cmd_vocode(args: argparse.Namespace) -> None:
     vocoder.chunk_frames = args.chunk_frames
     audio = vocoder.audio
     if Path(args.input).suffix.lower() == ".npy":
-        mel = torch.from_numpy(np.load(args.input)).float()
+        mel = torch.from_numpy(load_npy(args.input)).float()
         if mel.dim() != 2 or mel.shape[0] != audio.n_mels:
             raise CommandError(
                 f"{args.input} holds shape {tuple(mel.shape)}; expected a log-mel ({audio.n_mels}, frames)"

@@ -33,14 +33,14 @@ class CorpusEntry:
 
 @dataclass(frozen=True)
 class BadRow:
-    """A row of ``metadata.csv`` that cannot be used: where it is (``metadata.csv:12``), its id and why."""
+    """A row of ``metadata.csv`` that cannot be used: its line number, its id and why."""
 
-    where: str
+    line: int
     id: str
     reason: str
 
     def __str__(self) -> str:
-        return f"{self.where} ({printable(self.id[:60])}): {self.reason}"
+        return f"line {self.line} ({printable(self.id[:60])}): {self.reason}"
 
 
 def printable(text: str) -> str:
@@ -51,10 +51,10 @@ def printable(text: str) -> str:
 class BadRowsError(TTSGenError, ValueError):
     """Rows of a corpus cannot be used; every one is listed (``rows``), the message names the first ones."""
 
-    def __init__(self, rows: list[BadRow], advice: str):
+    def __init__(self, metadata: Path, rows: list[BadRow], advice: str):
         shown = "; ".join(str(row) for row in rows[:SHOWN_ROWS])
         more = f"; and {len(rows) - SHOWN_ROWS} more" if len(rows) > SHOWN_ROWS else ""
-        super().__init__(f"{len(rows)} bad row(s): {shown}{more}; {advice}")
+        super().__init__(f"{len(rows)} bad row(s) in {metadata}: {shown}{more}; {advice}")
         self.rows = rows
 
 
@@ -87,13 +87,12 @@ def scan_metadata(root: str | Path) -> Metadata:
     for number, line in enumerate(read_text_file(metadata, "metadata.csv").splitlines(), start=1):
         if not line.strip():
             continue
-        where = f"{metadata}:{number}"
         fields = line.split("|")
         utt_id = fields[0].strip()
         text = (fields[2] if len(fields) > 2 and fields[2].strip() else fields[1]).strip() if len(fields) > 1 else ""
         problem = _row_problem(root, utt_id, fields, text, first_line)
         if problem:
-            found.bad.append(BadRow(where, utt_id or "-", problem))
+            found.bad.append(BadRow(number, utt_id or "-", problem))
             continue
         first_line[utt_id] = number
         found.entries.append(CorpusEntry(utt_id, text, root / "wavs" / f"{utt_id}.wav", number))
@@ -105,12 +104,11 @@ def _row_problem(root: Path, utt_id: str, fields: list[str], text: str, first_li
         return "expected 'id|text[|normalized]'"
     unusable = name_problem(utt_id)
     if unusable:
-        return f"the id {unusable}; an id must be a plain file name such as LJ001-0001"
-    audio = root / "wavs" / f"{utt_id}.wav"
+        return f"the id {unusable} (it must be a plain file name)"
     if utt_id in first_line:
         return f"duplicate id (first on line {first_line[utt_id]})"
-    if not audio.is_file():
-        return f"{audio} does not exist"
+    if not (root / "wavs" / f"{utt_id}.wav").is_file():
+        return f"wavs/{utt_id}.wav does not exist"
     if not text:
         return "empty transcript"
     return None
@@ -121,7 +119,7 @@ def read_metadata(root: str | Path) -> list[CorpusEntry]:
     that lists them all."""
     found = scan_metadata(root)
     if found.bad:
-        raise BadRowsError(found.bad, "fix them or leave them out (tts-gen data prepare --skip-bad)")
+        raise BadRowsError(Path(root) / "metadata.csv", found.bad, "fix them or leave them out (data prepare --skip-bad)")
     if not found.entries:
         raise ValueError(f"{Path(root) / 'metadata.csv'} lists no utterances")
     return found.entries

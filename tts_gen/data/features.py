@@ -25,7 +25,7 @@ from tqdm import tqdm
 from tts_gen.audio import AudioConfig, load_wav, mel_spectrogram
 from tts_gen.audio.io import AudioFileError
 from tts_gen.config import config_hash
-from tts_gen.files import remove_leftovers, save_npy, write_json
+from tts_gen.files import load_npy, remove_leftovers, save_npy, write_json
 from tts_gen.validation import file_in_folder
 
 
@@ -64,7 +64,7 @@ class FeatureStore:
             raise FileNotFoundError(
                 f"no cached features for {utt_id} at {path}; run `tts-gen data prepare` with these audio settings"
             )
-        return torch.from_numpy(np.load(path))
+        return torch.from_numpy(load_npy(path))
 
     def stats(self) -> MelStats:
         path = self.root / "stats.json"
@@ -110,7 +110,7 @@ def _extract_one(job: tuple[str, str, Path, AudioConfig, dict]) -> tuple[str, di
     try:
         wav = load_wav(audio_path, audio.sample_rate)
     except AudioFileError as error:
-        return utt_id, None, str(error)
+        return utt_id, None, str(error).replace(str(audio_path), Path(audio_path).name)
     mel = mel_spectrogram(wav, audio).numpy()
     save_npy(out_path, mel)
     return utt_id, {**stamp, "n_samples": wav.numel(), "n_frames": mel.shape[-1]}, None
@@ -176,7 +176,7 @@ def compute_stats(store: FeatureStore, utt_ids: list[str]) -> MelStats:
     total_sq = np.zeros(store.audio.n_mels)
     count = 0
     for utt_id in utt_ids:
-        mel = np.load(store.path(utt_id)).astype(np.float64)  # (n_mels, frames)
+        mel = load_npy(store.path(utt_id)).astype(np.float64)  # (n_mels, frames)
         total += mel.sum(axis=1)
         total_sq += (mel**2).sum(axis=1)
         count += mel.shape[1]

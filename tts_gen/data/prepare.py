@@ -130,11 +130,12 @@ def prepare_corpus(
         if problem is None:
             by_id[entry.id] = utt
         else:
-            bad.append(BadRow(f"{root / 'metadata.csv'}:{entry.line}", entry.id, problem))
-    bad.sort(key=lambda row: int(row.where.rsplit(":", 1)[1]))
-    _write_bad_rows(out_dir, bad)
+            bad.append(BadRow(entry.line, entry.id, problem))
+    bad.sort(key=lambda row: row.line)
+    _write_bad_rows(out_dir, root / "metadata.csv", bad)
     if bad and not skip_bad:
-        raise BadRowsError(bad, f"fix them, or leave them out with --skip-bad (all listed in {out_dir / BAD_ROWS})")
+        advice = f"fix them, or leave them out with --skip-bad (all are listed in {out_dir / BAD_ROWS})"
+        raise BadRowsError(root / "metadata.csv", bad, advice)
     splits = {split: [i for i in ids if i in by_id] for split, ids in splits.items()}
     if not splits["train"]:
         raise ValueError(f"no usable utterance of {root} falls in the training split")
@@ -175,10 +176,11 @@ def utterance_problem(utt: Utterance, sample_rate: int, max_seconds: float) -> s
     return None
 
 
-def _write_bad_rows(out_dir: Path, bad: list[BadRow]) -> None:
-    """``bad_rows.txt``: ``where|id|reason`` per bad row; none when every row is good."""
+def _write_bad_rows(out_dir: Path, metadata: Path, bad: list[BadRow]) -> None:
+    """``bad_rows.txt``: ``metadata.csv:<line>|id|reason`` per bad row; none when every row is good."""
     if bad:
-        write_text(out_dir / BAD_ROWS, "".join(f"{row.where}|{printable(row.id)}|{row.reason}\n" for row in bad))
+        lines = (f"{metadata}:{row.line}|{printable(row.id)}|{row.reason}\n" for row in bad)
+        write_text(out_dir / BAD_ROWS, "".join(lines))
     else:
         (out_dir / BAD_ROWS).unlink(missing_ok=True)
 

@@ -180,9 +180,9 @@ def predicted_durations(
         SentenceTooLongError: a sentence would be longer than ``max_frames`` frames.
     """
     length_scale = finite_number(length_scale, "length_scale", minimum=0.0, above_minimum=True)
-    frames = torch.ceil(torch.exp(log_durations.float()) * length_scale) * x_mask  # (B, 1, T_text), may be inf
+    frames = torch.ceil(torch.exp(log_durations.float()) * x_mask * length_scale)  # (B, 1, T_text), may be inf
     totals = frames.sum((1, 2))  # (B,)
-    if not bool(torch.isfinite(totals).all()):
+    if bool(torch.isnan(totals).any()):
         raise NonFiniteOutputError("the duration predictor gave non-finite durations; the checkpoint is damaged")
     if float(totals.max()) > max_frames:
         raise SentenceTooLongError(
