@@ -266,18 +266,17 @@ def latest_checkpoint(run_dir: str | Path) -> Path | None:
 
 
 def resolve_checkpoint(path: str | Path) -> Path:
-    """A checkpoint file as given, or a run folder's ``best.pt`` (its latest step checkpoint if none)."""
+    """A checkpoint file as given, or the checkpoint a run folder is loaded from: its ``best.pt`` (its newest step
+    checkpoint if none), or its newest intact one, with a warning, when that is damaged (each candidate is read to
+    check it; :func:`load_run_checkpoint` reads it only once)."""
     path = Path(path)
     if path.is_file():
         return path
     if path.is_dir():
-        best = path / "checkpoints" / "best.pt"
-        if best.is_file():
-            return best
-        latest = latest_checkpoint(path)
-        if latest is not None:
-            return latest
-        raise CheckpointError(f"{path} holds no checkpoint (expected checkpoints/best.pt or step_*.pt)")
+        candidates = run_checkpoints(path)
+        if not candidates:
+            raise CheckpointError(f"{path} holds no checkpoint (expected checkpoints/best.pt or step_*.pt)")
+        return load_first_intact(candidates)[0]
     raise CheckpointError(f"checkpoint {path} does not exist")
 
 

@@ -108,14 +108,14 @@ class Synthesizer:
 
         Raises:
             WrongTypeError: ``text`` is not a ``str``; NumberOutOfRangeError: ``length_scale`` is not a finite
-            number > 0, ``pause_seconds`` not a finite number >= 0, or an option not finite;
+            number > 0, ``pause_seconds`` not a finite number in [0, 60], or an option not finite;
             SentenceTooLongError: a sentence would be longer than the model's maximum
             (``tts_gen.models.alignment.MAX_SENTENCE_FRAMES``); NonFiniteOutputError: the model or vocoder
             produced NaN or infinite values.
         """
         check_text(text)
         finite_number(length_scale, "length_scale", minimum=0.0, above_minimum=True)
-        finite_number(pause_seconds, "pause_seconds", minimum=0.0)
+        finite_number(pause_seconds, "pause_seconds", minimum=0.0, maximum=60.0)
         decoder_options = self.options(**options)
         sentences = [torch.tensor(ids) for ids in self.tokens(text)]
         x, x_lengths = pad_sequences(sentences)

@@ -24,6 +24,7 @@ from tts_gen.runs import (
     UnsafeCheckpointError,
     load_checkpoint,
     load_run_checkpoint,
+    resolve_checkpoint,
     step_checkpoints,
 )
 
@@ -58,6 +59,8 @@ def test_a_run_falls_back_to_its_newest_intact_checkpoint_with_a_warning(tiny_ru
     with pytest.warns(CheckpointFallbackWarning, match=f"{best} is corrupt or unreadable.*using {newest} instead"):
         payload = load_run_checkpoint(run, "acoustic")
     assert payload["step"] == 2
+    with pytest.warns(CheckpointFallbackWarning, match="best.pt"):
+        assert resolve_checkpoint(run) == newest  # what evaluate and compare load
     out = tmp_path / "x.wav"
     assert cli("synth", "--checkpoint", run, "--text", "Hi there.", "--out", out) == 0
     err = capsys.readouterr().err

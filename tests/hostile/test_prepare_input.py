@@ -202,3 +202,13 @@ def test_ids_in_a_manifest_stay_inside_the_feature_folder(prepared_mini, tmp_pat
     with pytest.raises(ValueError, match="duplicate id"):
         read_manifest(tampered)
     assert json.loads(rows[0])["id"]
+
+
+def test_a_manifest_row_with_fewer_frames_than_tokens_is_named_before_training(prepared_mini):
+    from tts_gen.data import TTSDataset
+    from tts_gen.text import TextConfig, Tokenizer
+
+    rows = read_manifest(prepared_mini / "train.jsonl")
+    rows[0].n_frames = len(rows[0].phonemes) - 1  # as a manifest of an older tts_gen could hold
+    with pytest.raises(ValueError, match=f"utterance {rows[0].id} has .* mel frames for .* tokens"):
+        TTSDataset(rows, FeatureStore(prepared_mini, AudioConfig()), Tokenizer(TextConfig()))
