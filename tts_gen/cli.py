@@ -130,22 +130,6 @@ def _output_paths(out: str, items: list[TextItem]) -> list[Path]:
     return [out_path / f"{name}.wav" for name in names]
 
 
-def _check_writable(paths: list[Path]) -> None:
-    """Creates the folders of ``paths`` and checks that files can be written there, before any synthesis."""
-    import tempfile
-
-    for folder in sorted({path.parent for path in paths}):
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            with tempfile.TemporaryFile(dir=folder):
-                pass
-        except OSError as error:
-            raise CommandError(f"cannot write to {folder}: {error.strerror or error}") from None
-    for path in paths:
-        if path.is_dir():
-            raise CommandError(f"--out {path} is a folder; give a .wav file or a folder for several texts")
-
-
 def _check_speakable(synthesizer, items: list[TextItem]) -> None:
     """Every text must have something to speak; all lines that do not are named at once, before any synthesis."""
     from tts_gen.text import UnspeakableTextError
@@ -203,7 +187,7 @@ def cmd_synth(args: argparse.Namespace) -> None:
     from tts_gen.audio import save_wav
     from tts_gen.errors import TTSGenError
     from tts_gen.synthesize import Synthesizer
-    from tts_gen.validation import finite_number
+    from tts_gen.validation import check_writable, finite_number
 
     options = _decoder_options(args)
     finite_number(args.length_scale, "--length-scale", minimum=0.0, above_minimum=True)
@@ -212,7 +196,7 @@ def cmd_synth(args: argparse.Namespace) -> None:
     synthesizer = Synthesizer.from_checkpoint(args.checkpoint, vocoder=args.vocoder, device=args.device)
     synthesizer.options(**options)  # an option the family does not have fails before any work
     _check_speakable(synthesizer, items)
-    _check_writable(paths)
+    check_writable(paths)
     torch.manual_seed(args.seed)
     for item, path in zip(items, paths):
         try:

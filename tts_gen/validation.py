@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import tempfile
 import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
@@ -86,6 +87,28 @@ def name_problem(name: str) -> str | None:
 def file_in_folder(folder: str | Path, name: str, suffix: str, what: str = "id") -> Path:
     """``folder / (name + suffix)`` for a :func:`safe_name`: a path that cannot leave ``folder``."""
     return Path(folder) / f"{safe_name(name, what)}{suffix}"
+
+
+class OutputPathError(InputError):
+    """An output file cannot be written where it was asked for."""
+
+
+def check_writable(paths: Iterable[Path]) -> None:
+    """Creates the folders of ``paths`` and checks that files can be written in them (before any work is done), and
+    that no path is an existing folder; else an :class:`OutputPathError` naming the place."""
+    paths = [Path(path) for path in paths]
+    for folder in sorted({path.parent for path in paths}):
+        if folder.exists() and not folder.is_dir():
+            raise OutputPathError(f"cannot write to {folder}: it is a file, not a folder")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=folder):
+                pass
+        except OSError as error:
+            raise OutputPathError(f"cannot write to {folder}: {error.strerror or error}") from None
+    for path in paths:
+        if path.is_dir():
+            raise OutputPathError(f"{path} is a folder, not a file to write")
 
 
 def check_unique(names: Iterable[tuple[str, str]], what: str = "id") -> None:

@@ -91,7 +91,7 @@ def test_an_unwritable_out_is_one_line(tiny_run, sandbox, capsys, where):
     if where == "is a folder":
         out.mkdir()
     assert synth(tiny_run, "--text", "Hello there.", "--out", out) == 2
-    one_line_error(capsys, "cannot write to" if where == "parent is a file" else "is a folder")
+    one_line_error(capsys, f"cannot write to {blocker}" if where == "parent is a file" else f"{out} is a folder")
 
 
 @pytest.mark.parametrize(

@@ -150,6 +150,8 @@ def extract_features(
         else:
             sources.pop(utt_id, None)
             work.append((utt_id, audio_path, path, store.audio, stamp))
+    if work:
+        store.save_sources(sources)  # forget what is about to be overwritten before overwriting it
     workers = min(num_workers or os.cpu_count() or 1, max(len(work), 1))
     with contextlib.ExitStack() as stack:
         if workers == 1 or len(work) < 4:
