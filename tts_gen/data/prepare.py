@@ -19,7 +19,7 @@ from tts_gen.data.features import FeatureStore, compute_stats, extract_features,
 from tts_gen.data.manifest import PreparedInfo, Utterance, file_checksum, read_manifest, write_manifest
 from tts_gen.files import fsync_directory, write_json, write_text
 from tts_gen.text.tokenizer import has_speech
-from tts_gen.validation import finite_number
+from tts_gen.validation import finite_number, read_text_file
 
 
 def _text_units(text: str) -> tuple[str, list[str]]:
@@ -52,7 +52,7 @@ def previous_texts(out_dir: Path) -> dict[str, tuple[str, str, list[str]]]:
 def read_durations(path: str | Path) -> dict[str, list[int]]:
     """External durations: lines ``id|d1 d2 ...`` with one frame count per phoneme-mode token."""
     durations = {}
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(read_text_file(path, "durations file").splitlines(), start=1):
         if not line.strip():
             continue
         utt_id, _, values = line.partition("|")

@@ -73,9 +73,12 @@ def parse_option(kind: type, name: str, text: str) -> Any:
             if text.lower() not in TRUE_WORDS + FALSE_WORDS:
                 raise ValueError
             return text.lower() in TRUE_WORDS
-        return kind(text) if kind in (int, float) else text
+        value = kind(text) if kind in (int, float) else text
     except ValueError:
         raise ValueError(f"option {name} needs {KIND_NAMES[kind]}, got {text!r}") from None
+    if kind is float:
+        finite_number(value, f"option {name}")  # "nan" and "inf" are floats to Python, not to a sampler
+    return value
 
 
 def make_options(options_class: type, family: str, values: Mapping[str, Any]) -> Any:
