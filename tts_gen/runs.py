@@ -206,7 +206,8 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
 
 def load_first_intact(paths: list[Path], map_location: str | torch.device = "cpu") -> tuple[Path, dict[str, Any]]:
     """The first of ``paths`` that loads intact; each damaged one before it is named in a
-    :class:`CheckpointFallbackWarning`. Raises the last :class:`CorruptCheckpointError` when none is intact."""
+    :class:`CheckpointFallbackWarning`. When none is intact, a :class:`CorruptCheckpointError` names the first and
+    counts the others."""
     damaged: list[CorruptCheckpointError] = []
     for path in paths:
         try:

@@ -40,15 +40,17 @@ def flip_a_bit(path: Path) -> None:
     path.write_bytes(bytes(data))
 
 
-def test_a_flipped_bit_is_detected(tiny_run, tmp_path, capsys):
-    damaged = tmp_path / "flipped.pt"
+def test_a_flipped_bit_is_detected(tiny_run, sandbox, capsys):
+    damaged = sandbox.root / "flipped.pt"
     damaged.write_bytes((tiny_run / "checkpoints" / "best.pt").read_bytes())
     flip_a_bit(damaged)
+    sandbox.seal()
     with pytest.raises(CorruptCheckpointError, match="do not match its checksum"):
         load_checkpoint(damaged)
-    assert cli("synth", "--checkpoint", damaged, "--text", "Hi there.", "--out", tmp_path / "x.wav") == 2
+    assert cli("synth", "--checkpoint", damaged, "--text", "Hi there.", "--out", sandbox.out / "x.wav") == 2
     one_line_error(capsys, f"checkpoint {damaged} is corrupt: its contents do not match its checksum")
-    assert not (tmp_path / "x.wav").exists()
+    assert not sandbox.out.exists()
+    sandbox.untouched()
 
 
 def test_a_run_falls_back_to_its_newest_intact_checkpoint_with_a_warning(tiny_run, tmp_path, capsys):
@@ -85,20 +87,23 @@ class RunsCode:
 
 
 @pytest.mark.parametrize("how", ["torch.save", "pickle protocol 2", "pickle protocol 4"])
-def test_pickled_code_is_refused_and_named(tiny_run, tmp_path, capsys, how):
+def test_pickled_code_is_refused_and_named(sandbox, capsys, how):
     """Pickled code in a checkpoint (as torch.save writes it, or as a plain pickle) is refused before it runs."""
-    marker, hostile = tmp_path / "code-ran", tmp_path / "hostile.pt"
+    marker, hostile = sandbox.root / "code-ran", sandbox.root / "hostile.pt"
     payload = {"format": "tts_gen-checkpoint", "format_version": 2, "model": {}, "extra": RunsCode(marker)}
     if how == "torch.save":
         torch.save(payload, hostile)
     else:
         with hostile.open("wb") as handle:
             pickle.dump(payload, handle, protocol=int(how[-1]))
+    sandbox.seal()
     with pytest.raises(UnsafeCheckpointError, match=r"holds a pickled Python object \(posix.system\)"):
         load_checkpoint(hostile)
-    assert cli("synth", "--checkpoint", hostile, "--text", "Hi there.", "--out", tmp_path / "x.wav") == 2
+    assert cli("synth", "--checkpoint", hostile, "--text", "Hi there.", "--out", sandbox.out / "x.wav") == 2
     one_line_error(capsys, "refused", "posix.system")
     assert not marker.exists(), "the pickled code ran"
+    assert not sandbox.out.exists()
+    sandbox.untouched()
 
 
 def test_a_pickled_array_is_refused(tmp_path):

@@ -90,8 +90,10 @@ def test_an_unwritable_out_is_one_line(tiny_run, sandbox, capsys, where):
     out = blocker / "x.wav" if where == "parent is a file" else sandbox.root / "folder.wav"
     if where == "is a folder":
         out.mkdir()
+    sandbox.seal()
     assert synth(tiny_run, "--text", "Hello there.", "--out", out) == 2
     one_line_error(capsys, f"cannot write to {blocker}" if where == "parent is a file" else f"{out} is a folder")
+    sandbox.untouched()
 
 
 @pytest.mark.parametrize(
