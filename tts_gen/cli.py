@@ -76,6 +76,14 @@ def cmd_train(args: argparse.Namespace) -> None:
     print(f"training stopped at step {position.step}; checkpoints are in {Path(args.out) / 'checkpoints'}")
 
 
+def cmd_align(args: argparse.Namespace) -> None:
+    from tts_gen.spine import align_prepared
+
+    report = align_prepared(args.checkpoint, args.data, batch_size=args.batch_size, device=args.device)
+    counts = ", ".join(f"{split} {n}" for split, n in report.counts.items())
+    print(f"stored the durations of {counts} utterances under the spine {report.spine['id']} in {report.path}")
+
+
 def cmd_train_vocoder(args: argparse.Namespace) -> None:
     from tts_gen.vocoders.run import train_vocoder
 
@@ -417,6 +425,15 @@ def build_parser() -> argparse.ArgumentParser:
         train.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="config overrides")
         train.add_argument("--device", default="auto", help="auto, cpu or cuda")
         train.set_defaults(handler=cmd_train if name == "train" else cmd_train_vocoder)
+
+    align = commands.add_parser(
+        "align", help="store the alignment durations of a prepared folder under a trained spine (shared protocol)"
+    )
+    align.add_argument("--checkpoint", required=True, help="the spine: an acoustic run folder (e.g. exp/prior) or file")
+    align.add_argument("--data", required=True, help="prepared data folder")
+    align.add_argument("--batch-size", type=int, default=16, help="utterances per batch")
+    align.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    align.set_defaults(handler=cmd_align)
 
     synth = commands.add_parser("synth", help="synthesize speech from text")
     synth.add_argument("--checkpoint", required=True, help="run folder (its best checkpoint) or checkpoint file")

@@ -18,7 +18,7 @@ import torch
 from tqdm import tqdm
 
 from tts_gen.config import to_dict
-from tts_gen.data.dataset import LengthBucketSampler, TTSDataset, collate_tts
+from tts_gen.data.dataset import LengthBucketSampler, TTSDataset, collate_tts, manifest_durations
 from tts_gen.data.prepared import open_prepared
 from tts_gen.files import save_npy, write_json
 from tts_gen.runtime import resolve_device
@@ -60,11 +60,12 @@ def dump_mels(
     decoder_options = model.decoder.options(**(options or {}))
     out_dir = Path(out_dir)
     prepared = open_prepared(data_dir, config.audio)
-    external = config.model.aligner.kind == "external"
     out_dir.mkdir(parents=True, exist_ok=True)
     counts = {}
     for split in splits:
-        dataset = TTSDataset(prepared.manifest(split), prepared.features, tokenizer, external)
+        utterances = prepared.manifest(split)
+        durations = manifest_durations(utterances) if config.model.aligner.kind == "external" else None
+        dataset = TTSDataset(utterances, prepared.features, tokenizer, durations)
         sampler = LengthBucketSampler(dataset.lengths, batch_size, shuffle=False)
         for indices in tqdm(list(sampler), desc=f"dump {split}", unit="batch"):
             batch = collate_tts([dataset[i] for i in indices]).to(device)

@@ -15,12 +15,20 @@ from tts_gen.train.config import TrainConfig
 
 @dataclass
 class ExperimentConfig:
-    """Everything that defines an acoustic model run (``egs/*/<family>.yaml``)."""
+    """Everything that defines an acoustic model run (``egs/*/<family>.yaml``).
+
+    Attributes:
+        spine: a trained acoustic run (or checkpoint) whose text encoder and duration predictor this run keeps
+            frozen, training its decoder on the durations ``tts-gen align`` stored under it (the shared protocol,
+            in which families differ only in their decoders); empty = encoder, aligner and decoder trained
+            together (the joint protocol of the papers).
+    """
 
     model: TTSConfig
     audio: AudioConfig = field(default_factory=AudioConfig)
     text: TextConfig = field(default_factory=TextConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    spine: str = ""
 
 
 def load_experiment(path: str | Path, overrides: list[str] | None = None) -> ExperimentConfig:

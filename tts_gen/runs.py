@@ -281,10 +281,17 @@ def resolve_checkpoint(path: str | Path) -> Path:
     raise CheckpointError(f"checkpoint {path} does not exist")
 
 
-def prune_checkpoints(run_dir: str | Path, keep_last: int) -> None:
-    """Deletes all but the newest ``keep_last`` step checkpoints (``best.pt`` is never deleted)."""
+def checkpoint_step(path: Path) -> int:
+    """The step of a ``step_<N>.pt`` file."""
+    return int(STEP_PATTERN.search(path.name).group(1))
+
+
+def prune_checkpoints(run_dir: str | Path, keep_last: int, keep_every: int = 0) -> None:
+    """Deletes all but the newest ``keep_last`` step checkpoints and those at multiples of ``keep_every``
+    (``best.pt`` is never deleted)."""
     for old in step_checkpoints(run_dir)[:-keep_last]:
-        old.unlink(missing_ok=True)
+        if not (keep_every and checkpoint_step(old) % keep_every == 0):
+            old.unlink(missing_ok=True)
 
 
 def checkpoint_run_dir(checkpoint: Path) -> str | None:

@@ -5,7 +5,8 @@ A trainable model (:class:`Trainable`) is an ``nn.Module`` whose ``forward(batch
 produce (``loss_keys``), so that loss weights of a config are checked before training starts. If its
 ``discriminator`` is a module (not None), the trainer also runs the adversarial steps:
 ``discriminator_loss(adversarial)`` on the detached generated output, then ``adversarial_loss(adversarial)``
-added to the generator's terms. ``validation_sample(batch)`` gives a :class:`Sample` for the logs.
+added to the generator's terms. ``validation_error(batch)`` measures each validation item the same way for every
+model of a kind (``best.pt`` is chosen on it); ``validation_sample(batch)`` gives a :class:`Sample` for the logs.
 
 This module depends on nothing of tts_gen, so models and the trainer both import it and neither imports
 the other; the trainer never asks which family or model it trains.
@@ -63,11 +64,17 @@ class Trainable(Protocol):
     ``adversarial_loss`` (see the module docstring)."""
 
     discriminator: nn.Module | None
+    validation_metric: str  # the name of what validation_error measures, e.g. "mel_l1"
 
     def __call__(self, batch: Any) -> StepOutput: ...
 
     def loss_keys(self) -> tuple[str, ...]:
         """Every loss term name that the forward and the adversarial steps can return."""
+        ...
+
+    def validation_error(self, batch: Any) -> torch.Tensor:
+        """(B,) error of each item, lower is better: the measure ``best.pt`` is chosen on. It must not depend on
+        the model's loss, so that it means the same for every model of a kind."""
         ...
 
     def validation_sample(self, batch: Any) -> Sample: ...

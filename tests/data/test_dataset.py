@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from tts_gen.data import LengthBucketSampler, TTSDataset, collate_tts, pad_sequences
+from tts_gen.data.dataset import manifest_durations
 from tts_gen.data.features import FeatureStore
 from tts_gen.audio import AudioConfig
 from tts_gen.text import TextConfig, Tokenizer
@@ -67,4 +68,4 @@ def test_dataset_and_collate_on_prepared_clips(prepared_mini):
         assert batch.x[i, int(batch.x_lengths[i]):].abs().sum() == 0
     assert dataset.lengths == [u.n_frames for u in dataset.utterances]
     with pytest.raises(ValueError, match="manifest has no durations"):
-        TTSDataset(dataset.utterances, dataset.features, Tokenizer(TextConfig()), with_durations=True)
+        TTSDataset(dataset.utterances, dataset.features, Tokenizer(TextConfig()), manifest_durations(dataset.utterances))

@@ -11,7 +11,7 @@ from tts_gen.acoustic_run import griffin_lim_sample, train_acoustic
 from tts_gen.config import ConfigError
 from tts_gen.data import FeatureStore, TTSDataset, collate_tts
 from tts_gen.experiment import build_tts_model, load_experiment
-from tts_gen.runs import CheckpointError, load_checkpoint, resolve_checkpoint, step_checkpoints
+from tts_gen.runs import CheckpointError, load_checkpoint, read_metrics, resolve_checkpoint, step_checkpoints
 from tts_gen.text import Tokenizer
 from tts_gen.train.trainer import TrainData, Trainer, TrainingDiverged
 from tts_gen.trainable import Sample, StepOutput
@@ -99,6 +99,7 @@ class Flaky(nn.Module):
     """A model whose loss is NaN on the steps listed in ``bad``."""
 
     discriminator = None
+    validation_metric = "toy_error"
 
     def __init__(self, bad: set[int]):
         super().__init__()
@@ -115,19 +116,75 @@ class Flaky(nn.Module):
             loss = loss * float("nan")
         return StepOutput(terms={"toy/loss": loss.squeeze()})
 
+    def validation_error(self, batch) -> torch.Tensor:
+        return (self.weight.detach() - 1).abs().expand(len(batch))
+
     def validation_sample(self, batch) -> Sample:
         return Sample(batch.y[0], batch.y[0])
 
 
-def flaky_trainer(prepared, run_dir, bad, max_nonfinite=20):
-    config = load_experiment(
-        ROOT / "egs" / "demo" / "flow.yaml", TINY + [f"train.max_nonfinite_steps={max_nonfinite}"]
-    ).train
+class Scripted(Flaky):
+    """A model whose validation error at the k-th validation is ``errors[k]`` while its loss keeps falling."""
+
+    def __init__(self, errors: list[float]):
+        super().__init__(set())
+        self.errors, self.validations = errors, 0
+
+    def validation_error(self, batch) -> torch.Tensor:
+        return torch.full((len(batch),), self.errors[self.validations])
+
+
+def toy_trainer(prepared, run_dir, model, overrides=()):
+    config = load_experiment(ROOT / "egs" / "demo" / "flow.yaml", TINY + list(overrides)).train
     tokenizer = Tokenizer(load_experiment(ROOT / "egs" / "demo" / "flow.yaml").text)
     store = FeatureStore(prepared, load_experiment(ROOT / "egs" / "demo" / "flow.yaml").audio)
     train = TTSDataset.from_split(prepared, "train", store, tokenizer)
     data = TrainData(train, train, collate_tts, train.lengths, train.lengths)
-    return Trainer(Flaky(bad), config, data, run_dir, {}, lambda s: (torch.zeros(10), 22050))
+    return Trainer(model, config, data, run_dir, {}, lambda s: (torch.zeros(10), 22050))
+
+
+def flaky_trainer(prepared, run_dir, bad, max_nonfinite=20):
+    return toy_trainer(prepared, run_dir, Flaky(bad), [f"train.max_nonfinite_steps={max_nonfinite}"])
+
+
+def test_best_checkpoint_is_chosen_on_the_validation_measure_not_the_loss(prepared_mini, tmp_path):
+    model = Scripted([0.9, 0.3, 0.5, 0.4])
+    trainer = toy_trainer(
+        prepared_mini, tmp_path, model, ["train.val_every=2", "train.max_steps=8", "train.ema_decay=0"]
+    )
+    validate = trainer.validate
+
+    def counted():
+        values = validate()
+        model.validations += 1
+        return values
+
+    trainer.validate = counted
+    trainer.fit()
+    best = load_checkpoint(tmp_path / "checkpoints" / "best.pt")
+    assert (best["step"], best["best_val"], best["best_metric"]) == (4, pytest.approx(0.3), "toy_error")
+    rows = [row for row in read_metrics(tmp_path) if row["split"] == "val"]
+    assert [row["toy_error"] for row in rows] == pytest.approx([0.9, 0.3, 0.5, 0.4])
+    assert rows[-1]["loss"] < rows[1]["loss"]  # the loss kept falling after the best checkpoint
+
+
+def test_a_wall_clock_budget_stops_training(prepared_mini, tmp_path):
+    trainer = toy_trainer(prepared_mini, tmp_path, Flaky(set()), ["train.max_minutes=1e-6", "train.max_steps=50"])
+    first_batch = trainer.sampler.rank_batches(0)[0]
+    position = trainer.fit()
+    assert position.step == 1 and 0 < position.seconds and position.utterances == len(first_batch)
+    payload = load_checkpoint(tmp_path / "checkpoints" / "step_00000001.pt")
+    assert payload["train_seconds"] == position.seconds and payload["utterances_seen"] == position.utterances
+    assert [row["step"] for row in read_metrics(tmp_path) if row["split"] == "val"] == [1]
+    resumed = toy_trainer(prepared_mini, tmp_path, Flaky(set()), ["train.max_minutes=1e-6", "train.max_steps=50"])
+    assert resumed.fit().step == 1  # a spent budget stays spent
+
+
+def test_checkpoints_at_multiples_of_keep_every_are_kept(prepared_mini, tmp_path):
+    overrides = ["train.checkpoint_every=1", "train.keep_last=1", "train.keep_every=3", "train.max_steps=7"]
+    trainer = toy_trainer(prepared_mini, tmp_path, Flaky(set()), overrides)
+    trainer.fit()
+    assert [p.name for p in step_checkpoints(tmp_path)] == ["step_00000003.pt", "step_00000006.pt", "step_00000007.pt"]
 
 
 def test_non_finite_steps_are_skipped_and_counted(prepared_mini, tmp_path):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Mapping
 
 import torch
 from torch.utils.data import Dataset, Sampler
@@ -88,11 +88,16 @@ class TTSDataset(UtteranceDataset):
         utterances: manifest rows.
         features: the feature cache of the model's audio settings.
         tokenizer: turns a row's phonemes (or normalized text in character mode) into token ids.
-        with_durations: also return the manifest's external durations (each row must have them).
+        durations: frames per token of each utterance by id (the manifest's external durations, or durations
+            stored under a spine), returned with each item; every utterance must have them. None = no durations.
     """
 
     def __init__(
-        self, utterances: list[Utterance], features: FeatureStore, tokenizer: Tokenizer, with_durations: bool = False
+        self,
+        utterances: list[Utterance],
+        features: FeatureStore,
+        tokenizer: Tokenizer,
+        durations: Mapping[str, list[int]] | None = None,
     ):
         super().__init__(utterances)
         self.features = features
@@ -103,22 +108,27 @@ class TTSDataset(UtteranceDataset):
                     f"utterance {utt.id} has {utt.n_frames} mel frames for {len(tokens)} tokens, too few to align; "
                     "prepare the data again (tts-gen data prepare --skip-bad leaves such rows out)"
                 )
-        self.with_durations = with_durations
-        if with_durations:
+        self.durations = durations
+        if durations is not None:
             for utt, tokens in zip(utterances, self.tokens):
-                check_durations(utt, len(tokens))
+                check_durations(utt, durations.get(utt.id), len(tokens))
 
     @classmethod
     def from_split(
-        cls, data_dir: str | Path, split: str, features: FeatureStore, tokenizer: Tokenizer, with_durations: bool = False
-    ) -> "TTSDataset":
-        return cls(read_manifest(Path(data_dir) / f"{split}.jsonl"), features, tokenizer, with_durations)
+        cls,
+        data_dir: str | Path,
+        split: str,
+        features: FeatureStore,
+        tokenizer: Tokenizer,
+        durations: Mapping[str, list[int]] | None = None,
+    ) -> TTSDataset:
+        return cls(read_manifest(Path(data_dir) / f"{split}.jsonl"), features, tokenizer, durations)
 
     def __getitem__(self, index: int) -> dict:
         utt = self.utterances[index]
         item = {"id": utt.id, "tokens": torch.tensor(self.tokens[index]), "mel": self.features.load(utt.id)}
-        if self.with_durations:
-            item["durations"] = torch.tensor(utt.durations)
+        if self.durations is not None:
+            item["durations"] = torch.tensor(self.durations[utt.id])
         return item
 
 
@@ -129,13 +139,21 @@ def tokens_of(utt: Utterance, tokenizer: Tokenizer) -> list[int]:
     return tokenizer.encode(utt.normalized)
 
 
-def check_durations(utt: Utterance, num_tokens: int) -> None:
-    """External durations must give one non-negative count per token and sum to the mel length."""
-    if utt.durations is None:
-        raise ValueError(f"{utt.id}: the aligner is 'external' but the manifest has no durations for it")
-    if len(utt.durations) != num_tokens:
-        raise ValueError(f"{utt.id}: {len(utt.durations)} durations for {num_tokens} tokens")
-    if min(utt.durations) < 0 or sum(utt.durations) != utt.n_frames:
+def manifest_durations(utterances: list[Utterance]) -> dict[str, list[int]]:
+    """The external durations of manifest rows by id (``data prepare --durations``); a row without is an error."""
+    missing = [utt.id for utt in utterances if utt.durations is None]
+    if missing:
+        raise ValueError(f"{missing[0]}: the aligner is 'external' but the manifest has no durations for it")
+    return {utt.id: utt.durations for utt in utterances}
+
+
+def check_durations(utt: Utterance, durations: list[int] | None, num_tokens: int) -> None:
+    """Durations must give one non-negative count per token and sum to the utterance's mel length."""
+    if durations is None:
+        raise ValueError(f"{utt.id}: no durations for this utterance (external or stored ones)")
+    if len(durations) != num_tokens:
+        raise ValueError(f"{utt.id}: {len(durations)} durations for {num_tokens} tokens")
+    if min(durations) < 0 or sum(durations) != utt.n_frames:
         raise ValueError(f"{utt.id}: durations must be >= 0 and sum to the {utt.n_frames} mel frames")
 
 

@@ -9,6 +9,11 @@ Training (Grad-TTS / Matcha-TTS recipe of alignment in mel space, Popov et al., 
 
 Mels are normalized per channel with the training statistics (model buffers) before the encoder and decoder
 see them; :meth:`TTSModel.synthesize` returns raw natural-log mels for the vocoder.
+
+In the shared protocol (:meth:`TTSModel.freeze_encoder`) the encoder and its duration predictor come from a
+trained spine and stay as they are, the durations come with the batch (stored once under that spine by
+``tts-gen align``), and the loss is the decoder's alone: every family of one spine sees the same durations and
+condition, so differences between them are their decoders'.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from tts_gen.models.alignment import align, duration_loss, expand, predicted_dur
 from tts_gen.models.decoders.base import AdversarialDecoder, DecoderConfig
 from tts_gen.models.decoders.registry import build_decoder
 from tts_gen.models.encoder import EncoderConfig, TextEncoder
-from tts_gen.models.layers.masks import sequence_mask
+from tts_gen.models.layers.masks import masked_mean_per_item, sequence_mask
 from tts_gen.trainable import AdversarialTerms, Sample, StepOutput
 
 
@@ -61,11 +66,17 @@ def trim_durations(durations: torch.Tensor, totals: torch.Tensor) -> torch.Tenso
 
 
 class TTSModel(nn.Module):
-    """Encoder + aligner + decoder, trainable by the trainer (see :mod:`tts_gen.trainable`)."""
+    """Encoder + aligner + decoder, trainable by the trainer (see :mod:`tts_gen.trainable`).
+
+    Validation chooses checkpoints on ``mel_l1`` (:meth:`validation_error`), the same measure for every family.
+    """
+
+    validation_metric = "mel_l1"
 
     def __init__(self, config: TTSConfig, num_symbols: int, n_mels: int, mel_stats: MelStats | None = None):
         super().__init__()
         self.config = config
+        self.encoder_frozen = False
         self.encoder = TextEncoder(config.encoder, num_symbols, n_mels)
         self.decoder = build_decoder(config.decoder, n_mels)
         mean, std = mel_stats.tensors() if mel_stats else (torch.zeros(n_mels, 1), torch.ones(n_mels, 1))
@@ -81,7 +92,25 @@ class TTSModel(nn.Module):
         return self.decoder.frame_multiple
 
     def loss_keys(self) -> tuple[str, ...]:
-        return ("encoder/prior", "encoder/duration", *self.decoder.loss_keys())
+        encoder_terms = () if self.encoder_frozen else ("encoder/prior", "encoder/duration")
+        return (*encoder_terms, *self.decoder.loss_keys())
+
+    def freeze_encoder(self) -> None:
+        """Keeps the encoder and its duration predictor as they are (no gradients, evaluation mode); training
+        then takes the durations from the batch and returns the decoder's loss terms only."""
+        self.encoder.requires_grad_(False)
+        self.encoder_frozen = True
+        self.train(self.training)
+
+    def train(self, mode: bool = True) -> TTSModel:
+        super().train(mode)
+        if self.encoder_frozen:
+            self.encoder.eval()
+        return self
+
+    @property
+    def durations_from_batch(self) -> bool:
+        return self.encoder_frozen or self.config.aligner.kind == "external"
 
     def normalize(self, mel: torch.Tensor) -> torch.Tensor:
         return (mel - self.mel_mean) / self.mel_std
@@ -106,10 +135,11 @@ class TTSModel(nn.Module):
         max_frames = int(y_lengths.max())
         y_mask = sequence_mask(y_lengths, max_frames)
         y = self.normalize(batch.y[..., :max_frames]) * y_mask
-        enc = self.encoder(batch.x, batch.x_lengths)
-        if self.config.aligner.kind == "external":
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.encoder_frozen):
+            enc = self.encoder(batch.x, batch.x_lengths)
+        if self.durations_from_batch:
             if batch.durations is None:
-                raise ValueError("the aligner is 'external' but the batch carries no durations")
+                raise ValueError("durations must come with the batch (stored or external), but it carries none")
             durations = trim_durations(batch.durations, y_lengths)
         else:
             durations = align(enc.mu_x, y, batch.x_lengths, y_lengths)
@@ -117,12 +147,13 @@ class TTSModel(nn.Module):
         return enc, durations, cond, y, y_mask
 
     def forward(self, batch: TTSBatch) -> StepOutput:
-        """Training losses: ``encoder/prior``, ``encoder/duration`` and the decoder's terms."""
+        """Training losses: ``encoder/prior``, ``encoder/duration`` (unless the encoder is frozen) and the
+        decoder's terms."""
         enc, durations, cond, y, y_mask = self.condition(batch)
-        terms = {
-            "encoder/prior": prior_loss(y, cond, y_mask),
-            "encoder/duration": duration_loss(enc.log_durations, durations, enc.x_mask),
-        }
+        terms = {}
+        if not self.encoder_frozen:
+            terms["encoder/prior"] = prior_loss(y, cond, y_mask)
+            terms["encoder/duration"] = duration_loss(enc.log_durations, durations, enc.x_mask)
         out = self.decoder.loss(cond, y_mask, y)
         terms.update(out.terms)
         adversarial = None
@@ -157,6 +188,24 @@ class TTSModel(nn.Module):
         _, durations, cond, _, mask = self.condition(batch)
         mel = self.decoder.generate(cond, mask, options)
         return Synthesis(mel=self.denormalize(mel) * mask, lengths=mask.sum((1, 2)).long(), durations=durations)
+
+    @torch.no_grad()
+    def align_durations(self, batch: TTSBatch) -> torch.Tensor:
+        """Monotonic alignment durations (B, T_text) of each whole utterance under this model's encoder, in
+        fp32 whatever the autocast (what ``tts-gen align`` stores)."""
+        mask = sequence_mask(batch.y_lengths, batch.y.shape[-1])
+        enc = self.encoder(batch.x, batch.x_lengths)
+        return align(enc.mu_x, self.normalize(batch.y) * mask, batch.x_lengths, batch.y_lengths)
+
+    @torch.no_grad()
+    def validation_error(self, batch: TTSBatch) -> torch.Tensor:
+        """Per item (B,): the mean absolute error, in natural-log mel units per bin, between the recording's mel
+        and the free-running decoder's (at the aligner's or the stored durations, default sampling options, the
+        caller's random state): one measure for every family, independent of its loss."""
+        synthesis = self.teacher_forced(batch)
+        frames = synthesis.mel.shape[-1]
+        mask = sequence_mask(synthesis.lengths, frames)
+        return masked_mean_per_item((synthesis.mel - batch.y[..., :frames]).abs(), mask)
 
     @torch.no_grad()
     def validation_sample(self, batch: TTSBatch) -> Sample:

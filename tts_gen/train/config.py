@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -12,6 +13,9 @@ class TrainConfig:
 
     Attributes:
         max_steps: optimizer steps of the whole run (a resumed run continues up to it).
+        max_minutes: a wall-clock budget: training stops once it has spent this many minutes in data loading
+            and training steps (validation, logs and checkpoints not counted; resumed runs add up); 0 = none.
+            Whichever of ``max_steps`` and ``max_minutes`` comes first ends the run.
         batch_size: utterances per batch (at most).
         max_frames: bound on padded mel frames per batch (items x longest); 0 = no bound.
         learning_rate, betas, weight_decay, eps: AdamW.
@@ -29,6 +33,7 @@ class TrainConfig:
         max_nonfinite_steps: abort after this many consecutive steps with a non-finite loss or gradient.
         log_every / val_every / sample_every / checkpoint_every: intervals in steps (sample 0 = val_every).
         keep_last: step checkpoints kept besides ``best.pt``.
+        keep_every: step checkpoints at multiples of this many steps are never deleted (learning curves; 0 = none).
         val_max_batches: validation batches per evaluation (0 = the whole validation set).
         num_workers: data loader worker processes.
         init_from: a run folder or checkpoint whose weights start a new run (warm start; ignored when the run
@@ -39,6 +44,7 @@ class TrainConfig:
     """
 
     max_steps: int = 100_000
+    max_minutes: float = 0.0
     batch_size: int = 32
     max_frames: int = 0
     learning_rate: float = 1e-4
@@ -61,6 +67,7 @@ class TrainConfig:
     sample_every: int = 0
     checkpoint_every: int = 1000
     keep_last: int = 3
+    keep_every: int = 0
     val_max_batches: int = 0
     num_workers: int = 2
     init_from: str = ""
@@ -71,6 +78,10 @@ class TrainConfig:
         for name in ("max_steps", "batch_size", "log_every", "val_every", "checkpoint_every", "keep_last"):
             if getattr(self, name) < 1:
                 raise ValueError(f"train.{name} must be >= 1, got {getattr(self, name)}")
+        if not (0 <= self.max_minutes < math.inf):
+            raise ValueError(f"train.max_minutes must be a finite number >= 0 (0 = no limit), got {self.max_minutes}")
+        if self.keep_every < 0:
+            raise ValueError(f"train.keep_every must be >= 0 (0 = none), got {self.keep_every}")
         if self.learning_rate <= 0:
             raise ValueError(f"train.learning_rate must be positive, got {self.learning_rate}")
         if not 0 <= self.ema_decay < 1:

@@ -26,6 +26,8 @@ from tts_gen.trainable import Sample, Trainable
 # Settings that may change when a run is resumed: they do not change what the model learns from.
 RESUMABLE_CHANGES = {
     "train.max_steps",
+    "train.max_minutes",
+    "train.keep_every",
     "train.log_every",
     "train.val_every",
     "train.sample_every",

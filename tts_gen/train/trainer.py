@@ -55,11 +55,15 @@ class TrainData:
 
 @dataclass
 class Position:
-    """Where training stands: optimizer steps done, epoch, and batches of that epoch already consumed."""
+    """Where training stands: optimizer steps done, epoch, batches of that epoch already consumed, and the
+    budget spent: seconds of training (data loading and steps; validation, logs and checkpoints excluded) and
+    utterances seen (utterance passes)."""
 
     step: int = 0
     epoch: int = 0
     batch_in_epoch: int = 0
+    seconds: float = 0.0
+    utterances: int = 0
 
 
 def check_loss_keys(config: TrainConfig, known: tuple[str, ...]) -> None:
@@ -107,7 +111,7 @@ class Trainer:
         self.sample_audio = sample_audio
         self.discriminator = getattr(model, "discriminator", None)
         discriminator_ids = {id(p) for p in self.discriminator.parameters()} if self.discriminator else set()
-        self.generator_params = [p for p in model.parameters() if id(p) not in discriminator_ids]
+        self.generator_params = [p for p in model.parameters() if id(p) not in discriminator_ids and p.requires_grad]
         self.optimizers = {"generator": build_optimizer(self.generator_params, config, config.learning_rate)}
         if self.discriminator is not None:
             lr = config.discriminator_learning_rate or config.learning_rate
@@ -145,7 +149,10 @@ class Trainer:
             "step": self.position.step,
             "epoch": self.position.epoch,
             "batch_in_epoch": self.position.batch_in_epoch,
+            "train_seconds": self.position.seconds,
+            "utterances_seen": self.position.utterances,
             "best_val": self.best_val,
+            "best_metric": self.model.validation_metric,
             "skipped_steps": self.skipped_steps,
             "rng": rng_state(),
             "versions": versions(),
@@ -163,7 +170,9 @@ class Trainer:
             optimizer.load_state_dict(state["optimizers"][name])
             self.schedulers[name].load_state_dict(state["schedulers"][name])
         self.scaler.load_state_dict(state["scaler"])
-        self.position = Position(state["step"], state["epoch"], state["batch_in_epoch"])
+        self.position = Position(
+            state["step"], state["epoch"], state["batch_in_epoch"], state["train_seconds"], state["utterances_seen"]
+        )
         self.best_val = state["best_val"]
         self.skipped_steps = state.get("skipped_steps", 0)
         set_rng_state(state["rng"])
@@ -179,7 +188,8 @@ class Trainer:
             write_text(path, "".join(row + "\n" for row in rows))
 
     def save(self, best: bool = False) -> None:
-        """Writes ``step_<N>.pt`` (and ``best.pt``), keeping the last ``keep_last`` step checkpoints."""
+        """Writes ``step_<N>.pt`` (and ``best.pt``), keeping the last ``keep_last`` step checkpoints and those
+        at multiples of ``keep_every``."""
         if not self.context.is_main:
             return
         payload = self._payload()
@@ -188,7 +198,7 @@ class Trainer:
             save_checkpoint(folder / "best.pt", payload)
         else:
             save_checkpoint(folder / f"step_{self.position.step:08d}.pt", payload)
-            prune_checkpoints(self.run_dir, self.config.keep_last)
+            prune_checkpoints(self.run_dir, self.config.keep_last, self.config.keep_every)
 
     # ------------------------------------------------------------------------------------------ steps
 
@@ -299,7 +309,9 @@ class Trainer:
 
     @torch.no_grad()
     def validate(self) -> dict[str, float]:
-        """Mean of every non-adversarial loss term and their weighted total over the validation set."""
+        """Over the validation set: the model's validation measure (``validation_metric``, the same for every
+        model of a kind and independent of its loss, with a fixed seed), every non-adversarial loss term and
+        their weighted total."""
         model = self.ema.model if self.ema else self.model
         model.eval()
         sampler = LengthBucketSampler(
@@ -315,9 +327,11 @@ class Trainer:
                 batch = batch.to(self.device)
                 with self._autocast():
                     terms = model(batch).terms
+                    errors = model.validation_error(batch)  # (B,)
                 terms["loss"] = self.weighted_sum(terms)
                 for key, value in terms.items():
                     sums[key] = sums.get(key, 0.0) + float(value) * len(batch)
+                sums[model.validation_metric] = sums.get(model.validation_metric, 0.0) + float(errors.float().sum())
                 count += len(batch)
         return {key: value / count for key, value in sums.items()}
 
@@ -337,25 +351,35 @@ class Trainer:
     def _due(self, every: int) -> bool:
         return every > 0 and self.position.step % every == 0
 
+    def budget_spent(self) -> bool:
+        """Whether the run has used its budget: ``train.max_steps``, or ``train.max_minutes`` of training."""
+        minutes = self.config.max_minutes
+        return self.position.step >= self.config.max_steps or (minutes > 0 and self.position.seconds >= 60 * minutes)
+
+    def _budget(self) -> dict[str, float]:
+        return {"seconds": self.position.seconds, "utterances": self.position.utterances}
+
     def _after_step(self, logged: dict[str, float], bar: tqdm) -> None:
-        config, step = self.config, self.position.step
+        config, step, final = self.config, self.position.step, self.budget_spent()
         if self._due(config.log_every) and self.context.is_main:
-            self.logger.scalars("train", {**logged, **self.grad_norms_by_module()}, step)
-        if self._due(config.val_every) or step == config.max_steps:
+            self.logger.scalars("train", {**logged, **self.grad_norms_by_module(), **self._budget()}, step)
+        if self._due(config.val_every) or final:
             val = self.validate()
             if self.context.is_main:
-                self.logger.scalars("val", val, step)
-                bar.write(f"step {step}: val loss {val['loss']:.4f}")
-                if val["loss"] < self.best_val:
-                    self.best_val = val["loss"]
+                metric = self.model.validation_metric
+                self.logger.scalars("val", {**val, **self._budget()}, step)
+                bar.write(f"step {step}: val {metric} {val[metric]:.4f}, val loss {val['loss']:.4f}")
+                if val[metric] < self.best_val:
+                    self.best_val = val[metric]
                     self.save(best=True)
         if self._due(config.sample_every or config.val_every) and self.context.is_main:
             self.log_sample()
-        if self._due(config.checkpoint_every) or step == config.max_steps:
+        if self._due(config.checkpoint_every) or final:
             self.save()
 
     def fit(self, until_step: int | None = None) -> Position:
-        """Trains up to ``train.max_steps`` (or ``until_step`` if smaller); returns the final position."""
+        """Trains until the budget is spent (``train.max_steps`` or ``train.max_minutes``) or up to ``until_step``
+        if that comes first; returns the final position."""
         target = min(self.config.max_steps, until_step or self.config.max_steps)
         self.logger = TrainLogger(self.run_dir, enabled=self.context.is_main)
         bar = tqdm(
@@ -369,18 +393,22 @@ class Trainer:
         started, first_step = time.time(), self.position.step
         restore_sigterm = sigterm_as_interrupt()  # what schedulers and `docker stop` send
         try:
-            while self.position.step < target:
+            while self.position.step < target and not self.budget_spent():
                 self.sampler.set_epoch(self.position.epoch, self.position.batch_in_epoch)
+                clock = time.perf_counter()
                 for batch in self._loader(self.data.train, self.sampler, self.position.epoch):
                     logged = self.train_step(batch.to(self.device))
                     self.position.step += 1
                     self.position.batch_in_epoch += 1
+                    self.position.utterances += len(batch) * self.context.world_size
+                    self.position.seconds += time.perf_counter() - clock
                     bar.update(1)
                     rate = (self.position.step - first_step) / max(time.time() - started, 1e-9)
                     bar.set_postfix(loss=f"{logged['loss']:.3f}", steps_per_s=f"{rate:.2f}", refresh=False)
                     self._after_step(logged, bar)
-                    if self.position.step >= target:
+                    if self.position.step >= target or self.budget_spent():
                         break
+                    clock = time.perf_counter()
                 else:
                     self.position.epoch += 1
                     self.position.batch_in_epoch = 0
@@ -393,6 +421,6 @@ class Trainer:
             restore_sigterm()
             bar.close()
             self.logger.close()
-        if self.position.step % self.config.checkpoint_every and self.position.step != self.config.max_steps:
-            self.save()
+        if self.position.step % self.config.checkpoint_every and not self.budget_spent():
+            self.save()  # stopped early by until_step: the budget's end saved already
         return self.position

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from tts_gen.audio import AudioConfig, mel_spectrogram
-from tts_gen.models.layers.masks import random_segments, sequence_mask
+from tts_gen.models.layers.masks import masked_mean, masked_mean_per_item, random_segments, sequence_mask
 from tts_gen.trainable import AdversarialTerms, Sample, StepOutput
 from tts_gen.vocoders.config import HiFiGANConfig
 from tts_gen.vocoders.data import VocoderBatch
@@ -56,14 +56,14 @@ def cut_vocoder_segments(batch: VocoderBatch, segment_frames: int, audio: AudioC
     return Segments(mel=mel, audio=wav, mask=mask)
 
 
-def masked_mel_l1(fake: torch.Tensor, real: torch.Tensor, mask: torch.Tensor, audio: AudioConfig) -> torch.Tensor:
-    """Mean absolute log-mel difference over the valid frames; fake, real (B, 1, T * hop), mask (B, 1, T)."""
-    difference = (mel_spectrogram(fake[:, 0], audio) - mel_spectrogram(real[:, 0], audio)).abs()  # (B, n_mels, T)
-    return (difference * mask).sum() / (mask.sum() * difference.shape[1]).clamp(min=1)
+def mel_difference(fake: torch.Tensor, real: torch.Tensor, audio: AudioConfig) -> torch.Tensor:
+    """|log-mel(fake) - log-mel(real)|: (B, n_mels, T) from waveforms (B, 1, T * hop)."""
+    return (mel_spectrogram(fake[:, 0], audio) - mel_spectrogram(real[:, 0], audio)).abs()
 
 
 class HiFiGANModel(nn.Module):
-    """Generator + discriminators as one trainable model for the trainer.
+    """Generator + discriminators as one trainable model for the trainer. Validation chooses checkpoints on the
+    mel L1 of whole vocoded utterances (``validation_metric``).
 
     Args:
         config: the vocoder section of the run's config.
@@ -78,6 +78,8 @@ class HiFiGANModel(nn.Module):
         self.discriminator = HiFiGANDiscriminator(config.discriminator)
         self.loss_audio = dataclasses.replace(audio, f_max=config.loss_f_max or audio.sample_rate / 2)
 
+    validation_metric = "mel_l1"
+
     def loss_keys(self) -> tuple[str, ...]:
         return ("vocoder/mel_l1", "vocoder/adversarial", "vocoder/feature_matching", "vocoder/discriminator")
 
@@ -85,17 +87,27 @@ class HiFiGANModel(nn.Module):
         """Training: random segments, ``vocoder/mel_l1`` and what the adversarial steps need; evaluation:
         whole utterances and ``vocoder/mel_l1`` only."""
         if not self.training:
-            mask = sequence_mask(batch.lengths, batch.mel.shape[-1])  # (B, 1, T)
-            mel = batch.mel * mask + self.audio.log_floor * (1 - mask)
-            fake = self.generator(mel) * mask.repeat_interleave(self.audio.hop_length, dim=-1)
-            real = batch.audio.unsqueeze(1)
-            return StepOutput({"vocoder/mel_l1": masked_mel_l1(fake, real, mask, self.loss_audio)})
+            difference, mask = self.whole_utterances(batch)
+            return StepOutput({"vocoder/mel_l1": masked_mean(difference, mask)})
         segments = cut_vocoder_segments(batch, self.config.segment_samples // self.audio.hop_length, self.audio)
         sample_mask = segments.mask.repeat_interleave(self.audio.hop_length, dim=-1)  # (B, 1, S)
         fake = self.generator(segments.mel) * sample_mask
-        terms = {"vocoder/mel_l1": masked_mel_l1(fake, segments.audio, segments.mask, self.loss_audio)}
+        difference = mel_difference(fake, segments.audio, self.loss_audio)
+        terms = {"vocoder/mel_l1": masked_mean(difference, segments.mask)}
         adversarial = AdversarialTerms(cond=segments.mel, mask=sample_mask, real=segments.audio, fake=fake)
         return StepOutput(terms=terms, adversarial=adversarial)
+
+    def whole_utterances(self, batch: VocoderBatch) -> tuple[torch.Tensor, torch.Tensor]:
+        """Vocodes whole utterances: the log-mel difference (B, n_mels, T) to the recordings and its mask (B, 1, T)."""
+        mask = sequence_mask(batch.lengths, batch.mel.shape[-1])  # (B, 1, T)
+        mel = batch.mel * mask + self.audio.log_floor * (1 - mask)
+        fake = self.generator(mel) * mask.repeat_interleave(self.audio.hop_length, dim=-1)
+        return mel_difference(fake, batch.audio.unsqueeze(1), self.loss_audio), mask
+
+    @torch.no_grad()
+    def validation_error(self, batch: VocoderBatch) -> torch.Tensor:
+        """Mean absolute log-mel error of each whole vocoded utterance: (B,)."""
+        return masked_mean_per_item(*self.whole_utterances(batch))
 
     def discriminator_loss(self, adversarial: AdversarialTerms) -> dict[str, torch.Tensor]:
         """``vocoder/discriminator``: the least-squares loss of every sub-discriminator (fake detached)."""

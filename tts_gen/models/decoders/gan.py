@@ -36,8 +36,8 @@ from tts_gen.models.layers.discriminator import (
     feature_matching_loss,
     lsgan_discriminator_loss,
     lsgan_generator_loss,
-    masked_mean,
 )
+from tts_gen.models.layers.masks import masked_mean
 from tts_gen.models.layers.wavenet import WaveNetStack
 from tts_gen.trainable import AdversarialTerms
 

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 from torch.nn.utils.parametrizations import weight_norm
 
-from tts_gen.models.layers.masks import random_segments
+from tts_gen.models.layers.masks import masked_mean, random_segments
 
 LEAKY_SLOPE = 0.2
 
@@ -147,11 +147,6 @@ def _half(output: DiscriminatorOutput, index: int) -> DiscriminatorOutput:
         features=[take(f) for f in output.features],
         feature_masks=[take(m) for m in output.feature_masks],
     )
-
-
-def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Mean of x (B, C, T) over its valid positions (mask (B, 1, T))."""
-    return (x * mask).sum() / (mask.sum() * x.shape[1]).clamp(min=1)
 
 
 def lsgan_discriminator_loss(pairs: list[WindowPair]) -> torch.Tensor:

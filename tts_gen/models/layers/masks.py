@@ -12,6 +12,16 @@ def sequence_mask(lengths: torch.Tensor, max_length: int | None = None) -> torch
     return (positions.unsqueeze(0) < lengths.unsqueeze(1)).unsqueeze(1).float()
 
 
+def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean of x (B, C, T) over its valid positions (mask (B, 1, T)): a scalar."""
+    return (x * mask).sum() / (mask.sum() * x.shape[1]).clamp(min=1)
+
+
+def masked_mean_per_item(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean of each item of x (B, C, T) over its valid positions (mask (B, 1, T)): (B,)."""
+    return (x * mask).sum((1, 2)) / (mask.sum((1, 2)) * x.shape[1]).clamp(min=1)
+
+
 def round_up(length: int, multiple: int) -> int:
     """The smallest multiple of ``multiple`` that is >= ``length``."""
     return -(-length // multiple) * multiple
