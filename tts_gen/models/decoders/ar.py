@@ -217,6 +217,9 @@ class ARDecoder(Decoder):
         self.out_cond = nn.Linear(config.cond_channels, 2 * r * n_mels, bias=False)
         self.postnet = Postnet(n_mels, config) if config.postnet_layers > 0 else None
 
+    def network_evaluations(self, options: AROptions) -> None:
+        return None  # one step per reduction_factor frames
+
     def loss_keys(self) -> tuple[str, ...]:
         return ("ar/nll", "ar/postnet") if self.postnet is not None else ("ar/nll",)
 

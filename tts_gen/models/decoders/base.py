@@ -127,6 +127,11 @@ class Decoder(nn.Module, abc.ABC):
     def generate(self, cond: torch.Tensor, mask: torch.Tensor, options: Any) -> torch.Tensor:
         """cond (B, n_mels, T), mask (B, 1, T), the family's options -> mel (B, n_mels, T), zero past mask."""
 
+    def network_evaluations(self, options: Any) -> int | None:
+        """Evaluations of the decoder's network for one sample under ``options`` (NFE); None when it grows with
+        the length (autoregressive)."""
+        return 1
+
     def options(self, **values: Any) -> Any:
         """The family's options: its defaults, then the config's ``sampling``, then ``values``, each a value or
         its text (``"0.5"``); unknown names and text of the wrong type raise ValueError."""
