@@ -127,7 +127,15 @@ RULES = [
     ),
     (
         "the bottom modules import nothing above them",
-        ("tts_gen.errors", "tts_gen.files", "tts_gen.runtime", "tts_gen.trainable", "tts_gen.runs", "tts_gen.config"),
+        (
+            "tts_gen.errors",
+            "tts_gen.files",
+            "tts_gen.runtime",
+            "tts_gen.trainable",
+            "tts_gen.runs",
+            "tts_gen.config",
+            "tts_gen.validation",
+        ),
         (
             "tts_gen.text",
             "tts_gen.audio",

@@ -19,7 +19,8 @@ from tts_gen.experiment import ExperimentConfig, build_tts_model, config_from_ch
 from tts_gen.models.tts import TTSModel
 from tts_gen.runs import CheckpointError, load_run_checkpoint
 from tts_gen.runtime import resolve_device, synchronize
-from tts_gen.text import Tokenizer, split_sentences
+from tts_gen.text import Tokenizer, UnspeakableTextError, split_sentences
+from tts_gen.validation import check_finite, check_text, finite_number
 from tts_gen.vocoders import Vocoder, load_vocoder
 
 
@@ -95,14 +96,26 @@ class Synthesizer:
 
     def tokens(self, text: str) -> list[list[int]]:
         """Token ids of each sentence of ``text``; raises ValueError if there is nothing to speak."""
+        check_text(text)
         sentences = split_sentences(text) if text and text.strip() else []
         if not sentences:
-            raise ValueError(f"the text {text!r} has nothing to speak")
+            raise UnspeakableTextError(f"the text {text[:80]!r} has nothing to speak")
         return [self.tokenizer.encode(sentence) for sentence in sentences]
 
     @torch.no_grad()
     def speak(self, text: str, length_scale: float = 1.0, pause_seconds: float = 0.25, **options: Any) -> SpeechResult:
-        """Synthesizes ``text`` (all its sentences as one batch) and vocodes each sentence."""
+        """Synthesizes ``text`` (all its sentences as one batch) and vocodes each sentence.
+
+        Raises:
+            WrongTypeError: ``text`` is not a ``str``; NumberOutOfRangeError: ``length_scale`` is not a finite
+            number > 0, ``pause_seconds`` not a finite number in [0, 60], or an option not finite;
+            SentenceTooLongError: a sentence would be longer than the model's maximum
+            (``tts_gen.models.alignment.MAX_SENTENCE_FRAMES``); NonFiniteOutputError: the model or vocoder
+            produced NaN or infinite values.
+        """
+        check_text(text)
+        finite_number(length_scale, "length_scale", minimum=0.0, above_minimum=True)
+        finite_number(pause_seconds, "pause_seconds", minimum=0.0, maximum=60.0)
         decoder_options = self.options(**options)
         sentences = [torch.tensor(ids) for ids in self.tokens(text)]
         x, x_lengths = pad_sequences(sentences)
@@ -110,6 +123,7 @@ class Synthesizer:
         synthesis = self.model.synthesize(x.to(self.device), x_lengths.to(self.device), decoder_options, length_scale)
         synchronize(self.device)
         acoustic_seconds = time.perf_counter() - started
+        check_finite(synthesis.mel, "the acoustic model's mel")
         mels = [synthesis.mel[i, :, : int(n)] for i, n in enumerate(synthesis.lengths)]
         durations = [synthesis.durations[i, : int(n)].cpu() for i, n in enumerate(x_lengths)]
         started = time.perf_counter()
@@ -118,7 +132,7 @@ class Synthesizer:
         pause = torch.zeros(int(pause_seconds * self.sample_rate))
         joined = [piece for wav in pieces for piece in (wav, pause)][:-1]
         return SpeechResult(
-            waveform=torch.cat(joined).clamp(-1, 1),
+            waveform=check_finite(torch.cat(joined), "the vocoder's waveform").clamp(-1, 1),
             sample_rate=self.sample_rate,
             mels=[mel.cpu() for mel in mels],
             durations=durations,

@@ -126,8 +126,12 @@ class TTSModel(nn.Module):
             y_mask (B, 1, T)); lengths are trimmed to the decoder's frame multiple.
         """
         y_lengths = batch.y_lengths // self.frame_multiple * self.frame_multiple
-        if bool((y_lengths < batch.x_lengths).any()):
-            raise ValueError("an utterance has fewer mel frames than tokens; check the data or its audio settings")
+        short = (y_lengths < batch.x_lengths).nonzero().flatten().tolist()
+        if short:
+            raise ValueError(
+                f"utterance {', '.join(batch.ids[i] for i in short)} has fewer mel frames than tokens; "
+                "leave it out of the data (tts-gen data prepare --skip-bad) or check its audio settings"
+            )
         max_frames = int(y_lengths.max())
         y_mask = sequence_mask(y_lengths, max_frames)
         y = self.normalize(batch.y[..., :max_frames]) * y_mask

@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 
+from tts_gen.errors import TTSGenError
 from tts_gen.text.normalize import normalize_text
 from tts_gen.text.phonemize import phonemize
 from tts_gen.text.symbols import PAD, PUNCTUATION, TABLES, WORD_BOUNDARY, SymbolTable
@@ -27,6 +28,10 @@ class TextConfig:
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ValueError(f"text mode must be one of {list(MODES)}, got {self.mode!r}")
+
+
+class UnspeakableTextError(TTSGenError, ValueError):
+    """A text with nothing to speak: no words, numbers or letters are left after normalization."""
 
 
 def has_speech(units: list[str]) -> bool:
@@ -107,7 +112,7 @@ class Tokenizer:
         """Token ids of ``text``; a ValueError when nothing speakable is left after normalization."""
         units = self.units(text)
         if not has_speech(units):
-            raise ValueError(
+            raise UnspeakableTextError(
                 f"the text {text!r} has nothing to speak: after normalization it has no words; "
                 "give English words, numbers or letters"
             )

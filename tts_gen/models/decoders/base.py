@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from tts_gen.trainable import AdversarialTerms
+from tts_gen.validation import finite_number
 
 
 @dataclass
@@ -72,9 +73,12 @@ def parse_option(kind: type, name: str, text: str) -> Any:
             if text.lower() not in TRUE_WORDS + FALSE_WORDS:
                 raise ValueError
             return text.lower() in TRUE_WORDS
-        return kind(text) if kind in (int, float) else text
+        value = kind(text) if kind in (int, float) else text
     except ValueError:
         raise ValueError(f"option {name} needs {KIND_NAMES[kind]}, got {text!r}") from None
+    if kind is float:
+        finite_number(value, f"option {name}")  # "nan" and "inf" are floats to Python, not to a sampler
+    return value
 
 
 def make_options(options_class: type, family: str, values: Mapping[str, Any]) -> Any:
@@ -89,6 +93,9 @@ def make_options(options_class: type, family: str, values: Mapping[str, Any]) ->
         name: parse_option(hints[name], name, value) if isinstance(value, str) else value
         for name, value in values.items()
     }
+    for name, value in typed.items():
+        if hints[name] in (int, float):
+            finite_number(value, f"option {name}")  # NaN or infinity never reaches a sampler
     return options_class(**typed)
 
 
