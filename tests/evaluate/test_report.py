@@ -166,3 +166,38 @@ def test_corpus_is_named_once_when_shared_and_a_mismatch_is_flagged(tmp_path):
     assert shared.count("ljflite (test split") == 1 and "Every entry" in shared and "not comparable" not in shared
     mixed = corpus_paragraph([entry("flow", "ljflite"), entry("gan", "ljspeech")]).text
     assert "flow: ljflite" in mixed and "gan: ljspeech" in mixed and "not comparable" in mixed
+
+
+def constructed(tmp_path, label, sampling=None, rtf_vocoder=0.05, scores=None):
+    """An evaluated entry made by hand: its sampling, vocoder speed and per-sentence word error rates."""
+    from tts_gen.evaluate.report.entries import Entry
+
+    metrics = {"rtf_vocoder": {"mean": rtf_vocoder}}
+    info = {"vocoder": "griffin-lim", "sampling": sampling or {"sampler": "one pass", "nfe": 1}, "spine": {"id": "s1"}}
+    info.update(corpus="ljflite", utterances=len(scores or {}), load_average={"before": 1.0, "after": 1.0})
+    rows = [{"condition": "model", "set": "test", "id": k, "wer": v} for k, v in (scores or {}).items()]
+    return Entry(label, label, tmp_path, {"conditions": {"model": {"metrics": metrics}}}, rows, info)
+
+
+def test_verdict_names_significant_pairs_solver_parity_and_timing_artefacts(tmp_path):
+    from tts_gen.evaluate.report.verdict import pairwise, verdict
+
+    ids = [f"u{i}" for i in range(30)]
+    good = {k: 0.1 + 0.001 * i for i, k in enumerate(ids)}
+    bad = {k: 0.6 + 0.002 * i for i, k in enumerate(ids)}
+    entries = [
+        constructed(tmp_path, "flow_matching", {"sampler": "midpoint", "nfe": 10}, 0.05, good),
+        constructed(tmp_path, "diffusion", {"sampler": "euler", "nfe": 4}, 0.05, bad),
+        constructed(
+            tmp_path, "gan", None, 0.5, {k: v + (0.01 if i % 2 else -0.01) for i, (k, v) in enumerate(good.items())}
+        ),
+    ]
+    text = "\n".join(verdict(entries, pairwise(entries)))
+    assert "flow_matching beats diffusion on WER" in text and "gan beats diffusion on WER" in text
+    assert "flow_matching beats gan" not in text and "gan beats flow_matching" not in text
+    assert "**are not compared** at equal network evaluations and solver order" in text
+    assert "Timing warning" in text and "for gan:" in text  # one vocoder, ten times slower for one family
+    same = [constructed(tmp_path, n, {"sampler": "midpoint", "nfe": 10}, 0.05, good) for n in ("a", "b")]
+    text = "\n".join(verdict(same, pairwise(same)))
+    assert "no pair of families differs significantly" in text and "are compared at equal" in text
+    assert "Timing warning" not in text

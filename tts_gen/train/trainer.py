@@ -113,6 +113,10 @@ class Trainer:
         self.discriminator = getattr(model, "discriminator", None)
         discriminator_ids = {id(p) for p in self.discriminator.parameters()} if self.discriminator else set()
         self.generator_params = [p for p in model.parameters() if id(p) not in discriminator_ids and p.requires_grad]
+        if not self.generator_params:
+            raise ConfigError(
+                "the model has nothing to train (no parameter takes gradients): a prior run on a frozen spine"
+            )
         self.optimizers = {"generator": build_optimizer(self.generator_params, config, config.learning_rate)}
         if self.discriminator is not None:
             lr = config.discriminator_learning_rate or config.learning_rate

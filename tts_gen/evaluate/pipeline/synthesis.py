@@ -33,6 +33,7 @@ from tts_gen.evaluate.pipeline.store import RowLog, git_state, update_info, writ
 from tts_gen.files import atomic_write, save_npy
 from tts_gen.runs import checkpoint_run_dir, resolve_checkpoint
 from tts_gen.runtime import hardware, resolve_device, synchronize
+from tts_gen.spine import spine_of_run
 
 
 @dataclass
@@ -130,8 +131,8 @@ class Evaluator:
                 "options": self.defaults,
                 "sampling": sampling_of(self.model.decoder, self.model.decoder.options()),
                 "sweeps": {name: values for name, values in self.sweeps.items()},
-                "protocol": "shared" if payload.get("spine") else "joint",
-                "spine": payload.get("spine"),
+                "protocol": "shared" if payload.get("spine") else "own encoder",
+                "spine": spine_of_run(self.model, self.tokenizer, payload, checkpoint),
                 "budget": training_budget(payload, self.experiment),
                 "skip": list(config.skip),
                 "world": dataclasses.asdict(config.world),

@@ -17,7 +17,9 @@ import numpy as np
 from tts_gen.config import config_hash
 from tts_gen.evaluate.pipeline.store import read_rows
 from tts_gen.experiment import load_experiment
-from tts_gen.runs import CheckpointError, load_checkpoint, read_metrics, resolve_checkpoint
+from tts_gen.runs import CheckpointError, read_metrics, resolve_checkpoint
+from tts_gen.spine import spine_of_run
+from tts_gen.synthesize import load_acoustic_model
 
 
 @dataclass
@@ -89,7 +91,7 @@ def run_info(run_dir: Path) -> dict[str, Any]:
     }
     try:
         path = resolve_checkpoint(run_dir)
-        payload = load_checkpoint(path)
+        model, _, tokenizer, payload = load_acoustic_model(path)
     except CheckpointError:
         return info
     info.update(
@@ -98,7 +100,7 @@ def run_info(run_dir: Path) -> dict[str, Any]:
             "checkpoint_step": payload.get("step"),
             "training_corpus": payload.get("data", {}).get("corpus", "unknown"),
             "versions": payload.get("versions", {}),
-            "spine": payload.get("spine"),
+            "spine": spine_of_run(model, tokenizer, payload, path.resolve()),
         }
     )
     return info

@@ -55,9 +55,10 @@ def pairwise(evaluated: list[Entry]) -> list[PairResult]:
 
 
 def spine_of(entry: Entry) -> str:
-    """A run's spine id, or a marker of its own (joint protocol: its encoder is its own)."""
+    """The id of the spine a run used: the one it trained on, or its own encoder (the spine run itself, or a run
+    of the joint protocol)."""
     spine = entry.info.get("spine")
-    return spine["id"] if spine else f"own encoder of {entry.label}"
+    return spine["id"] if spine else f"unknown ({entry.label})"
 
 
 def check_spines(entries: list[Entry], allow_mixed: bool) -> None:
@@ -73,8 +74,9 @@ def check_spines(entries: list[Entry], allow_mixed: bool) -> None:
 
 def protocol_text(entries: list[Entry], mixed: bool) -> str:
     spines = {spine_of(entry) for entry in entries}
-    if len(spines) == 1 and entries[0].info.get("spine"):
-        spine = entries[0].info["spine"]
+    shared = [e.info["spine"] for e in entries if e.info.get("spine") and not e.info["spine"].get("own")]
+    if len(spines) == 1 and shared:
+        spine = shared[0]
         return (
             f"**Protocol.** Shared spine {spine['id']} ({spine.get('family')} run, step {spine.get('step')}): every "
             "family trained its decoder alone on the same frozen text encoder, duration predictor and stored "
@@ -89,11 +91,21 @@ def protocol_text(entries: list[Entry], mixed: bool) -> str:
 
 
 def budget_text(evaluated: list[Entry]) -> str:
-    budgets = {(b.get("steps"), b.get("batch_size")) for b in (entry.info.get("budget", {}) for entry in evaluated)}
+    """The budgets, stated: the decoders' (equal or not), then the spine run's own when it is in the table."""
+    spines = [e for e in evaluated if (e.info.get("spine") or {}).get("own")]
+    decoders = [e for e in evaluated if e not in spines] or spines
+    budgets = {(e.info.get("budget", {}).get("steps"), e.info.get("budget", {}).get("batch_size")) for e in decoders}
     if len(budgets) == 1:
         steps, batch = next(iter(budgets))
-        return f"an equal budget of {steps} steps of {batch} utterances"
-    return "unequal budgets (see the table)"
+        text = f"an equal budget of {steps} steps of {batch} utterances"
+    else:
+        text = "unequal budgets (see the table)"
+    if spines and decoders is not spines:
+        own = spines[0].info.get("budget", {})
+        text += (
+            f" for each decoder on the spine ({spines[0].label}: {own.get('steps')} steps of {own.get('batch_size')})"
+        )
+    return text
 
 
 def ratio_to_recordings(entry: Entry, key: str = "wer") -> float | None:
@@ -143,8 +155,29 @@ def verdict(evaluated: list[Entry], results: list[PairResult]) -> list[str]:
         quiet = sorted({metric(r.key).label for r in results} - {metric(r.key).label for r in significant})
         if quiet:
             lines.append(f"no pair differs significantly on {', '.join(quiet)}.")
-    lines += timing_warnings(evaluated)
+    lines += solver_parity(evaluated) + timing_warnings(evaluated)
     return lines
+
+
+SOLVER_ORDER = {"euler": 1, "midpoint": 2, "dpm_solver_2m": 2, "sde": 1}
+
+
+def solver_parity(evaluated: list[Entry]) -> list[str]:
+    """The families that sample step by step (diffusion, flow matching) compare fairly only at equal network
+    evaluations and equal solver order: say whether they do."""
+    iterative = {
+        entry.label: (SOLVER_ORDER.get(sampling.get("sampler")), sampling.get("nfe"), sampling.get("sampler"))
+        for entry in evaluated
+        if (sampling := entry.info.get("sampling", {})).get("nfe") not in (None, 1)
+    }
+    if len(iterative) < 2:
+        return []
+    described = ", ".join(f"{label} {sampler} at {nfe} NFE" for label, (_, nfe, sampler) in iterative.items())
+    equal = len({(order, nfe) for order, nfe, _ in iterative.values()}) == 1
+    claim = "are compared" if equal else "**are not compared**"
+    return [
+        f"the families that sample step by step {claim} at equal network evaluations and solver order ({described})."
+    ]
 
 
 def vocoder_rtf(entry: Entry) -> float | None:
