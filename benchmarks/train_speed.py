@@ -1,10 +1,16 @@
-"""Training speed of every decoder family at one config size: seconds per step and mel frames per second.
+"""Training speed of every decoder family, in both protocols: seconds per step and mel frames per second.
+
+* ``joint``: encoder, alignment search and decoder train together (the step of the papers);
+* ``shared``: the decoder alone on a frozen spine with stored durations (no alignment search, no encoder
+  gradients), the step of the controlled comparison.
 
 Every family gets the same batches (length-bucketed, batch 16 by default) of a prepared data folder, after two
-warm-up steps. Without ``--data``, batches are random tokens and mels of LJSpeech-like lengths (60-160 tokens,
-5.5 frames per token), which is enough for speed and needs no corpus. Run by hand:
+warm-up steps; the two protocols take turns step by step, so that a change of the machine's load slows both
+alike. Without ``--data``, batches are random tokens and mels of LJSpeech-like lengths (60-160 tokens, 5.5
+frames per token) with durations that share each utterance's frames among its tokens, which is enough for speed
+and needs no corpus. Run by hand, on a quiet machine (the load average is printed):
 
-    .venv/bin/python benchmarks/train_speed.py --data data/demo/prepared [--configs egs/demo] [--steps 5]
+    .venv/bin/python benchmarks/train_speed.py [--data data/ljflite/prepared-1400] [--configs egs/demo] [--steps 5]
     python benchmarks/train_speed.py --configs egs/ljspeech --batch-size 32 --device cuda   # bf16 on a GPU
 """
 
@@ -16,6 +22,7 @@ import time
 from pathlib import Path
 
 import torch
+from timing import load_average
 
 from tts_gen.acoustic_run import acoustic_spec, griffin_lim_sample
 from tts_gen.data import LengthBucketSampler, TTSBatch, collate_tts
@@ -25,6 +32,8 @@ from tts_gen.runtime import synchronize
 from tts_gen.text import Tokenizer
 from tts_gen.train.distributed import DistributedContext
 from tts_gen.train.trainer import TrainData, Trainer
+
+PROTOCOLS = ("joint", "shared")
 
 
 def main() -> None:
@@ -45,47 +54,78 @@ def main() -> None:
         if device.type == "cuda"
         else f"{args.threads} threads"
     )
-    print(f"{args.configs}, batch {args.batch_size}, {where}, median of {args.steps} steps")
+    print(f"{args.configs}, batch {args.batch_size}, {where}, median of {args.steps} steps; load {load_average()}")
+    print(f"{'family':14s} {'joint s/step':>12s} {'shared s/step':>13s} {'speed-up':>8s} {'frames/s (shared)':>18s}")
     for family in args.families.split(","):
         config = load_experiment(
             Path(args.configs) / f"{family}.yaml",
             [f"train.batch_size={args.batch_size}", f"train.precision={args.precision}"],
         )
-        tokenizer = Tokenizer(config.text)
-        torch.manual_seed(0)
-        if args.data:
-            spec = acoustic_spec(config, Path(args.data))
-            data, model = spec.data, spec.build_model()
-            order = LengthBucketSampler(data.train_lengths, args.batch_size, seed=0).all_batches(0)[: args.steps + 2]
-            batches = [collate_tts([data.train[i] for i in indices]) for indices in order]
-        else:
-            data, model = TrainData([], [], collate_tts, [1], [1]), build_tts_model(config, tokenizer.num_symbols)
-            batches = [
-                random_batch(args.batch_size, tokenizer.num_symbols, config.audio.n_mels, seed)
-                for seed in range(args.steps + 2)
-            ]
-        context = DistributedContext(device=device)
-        trainer = Trainer(model, config.train, data, "/nonexistent-run", {}, griffin_lim_sample(config.audio), context)
-        times, frames = [], 0
+        batches, data, models = family_setup(config, args)
+        if not any(p.requires_grad for p in models["shared"].parameters()):
+            print(f"{family:14s} (no decoder parameters: nothing to train on a frozen spine)")
+            continue
+        trainers = {
+            protocol: Trainer(model, config.train, data, "/nonexistent-run", {}, griffin_lim_sample(config.audio),
+                              DistributedContext(device=device))
+            for protocol, model in models.items()
+        }  # fmt: skip
+        times = {protocol: [] for protocol in PROTOCOLS}
+        frames = 0
         for index, batch in enumerate(batches):
             batch = batch.to(device)
-            synchronize(device)
-            started = time.perf_counter()
-            logged = trainer.train_step(batch)
-            synchronize(device)
+            for protocol in PROTOCOLS:
+                synchronize(device)
+                started = time.perf_counter()
+                trainers[protocol].train_step(batch)
+                synchronize(device)
+                if index >= 2:
+                    times[protocol].append(time.perf_counter() - started)
             if index >= 2:
-                times.append(time.perf_counter() - started)
                 frames += int(batch.y_lengths.sum())
-        median = statistics.median(times)
-        parameters = sum(p.numel() for p in model.parameters()) / 1e6
+        joint, shared = (statistics.median(times[p]) for p in PROTOCOLS)
         memory = f"  peak {torch.cuda.max_memory_allocated(device) / 2**30:5.2f} GiB" if device.type == "cuda" else ""
-        print(
-            f"{family:14s} {median:6.3f} s/step  {frames / sum(times):8.0f} frames/s  {parameters:6.2f} M parameters"
-            f"  last loss {logged['loss']:.3f}{memory}",
-            flush=True,
-        )
+        rate = frames / sum(times["shared"])
+        print(f"{family:14s} {joint:12.3f} {shared:13.3f} {joint / shared:7.2f}x {rate:18.0f}{memory}")
         if device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(device)
+    print(f"load afterwards {load_average()}")
+
+
+def family_setup(config, args) -> tuple[list[TTSBatch], TrainData, dict]:
+    """The batches (with durations) and one model per protocol (the shared one frozen: decoder-only steps)."""
+    tokenizer = Tokenizer(config.text)
+    if args.data:
+        data = acoustic_spec(config, Path(args.data)).data
+        order = LengthBucketSampler(data.train_lengths, args.batch_size, seed=0).all_batches(0)[: args.steps + 2]
+        batches = [with_durations(collate_tts([data.train[i] for i in indices])) for indices in order]
+    else:
+        data = TrainData([], [], collate_tts, [1], [1])
+        batches = [
+            random_batch(args.batch_size, tokenizer.num_symbols, config.audio.n_mels, seed)
+            for seed in range(args.steps + 2)
+        ]
+    models = {}
+    for protocol in PROTOCOLS:
+        torch.manual_seed(0)
+        models[protocol] = build_tts_model(config, tokenizer.num_symbols)
+        if protocol == "shared":
+            models[protocol].freeze_encoder()
+    return batches, data, models
+
+
+def even_durations(x_lengths: torch.Tensor, y_lengths: torch.Tensor) -> torch.Tensor:
+    """(B, T_text) durations that share each utterance's frames among its tokens (stored durations stand-in)."""
+    durations = torch.zeros(len(x_lengths), int(x_lengths.max()), dtype=torch.long)
+    for row, (tokens, frames) in enumerate(zip(x_lengths.tolist(), y_lengths.tolist())):
+        durations[row, :tokens] = frames // tokens
+        durations[row, : frames % tokens] += 1
+    return durations
+
+
+def with_durations(batch: TTSBatch) -> TTSBatch:
+    batch.durations = even_durations(batch.x_lengths, batch.y_lengths)
+    return batch
 
 
 def random_batch(size: int, num_symbols: int, n_mels: int, seed: int) -> TTSBatch:
@@ -97,7 +137,7 @@ def random_batch(size: int, num_symbols: int, n_mels: int, seed: int) -> TTSBatc
     x = x * (torch.arange(x.shape[1]) < x_lengths[:, None])
     y = torch.randn(size, n_mels, int(y_lengths.max()), generator=generator) - 5.0
     y = y * (torch.arange(y.shape[2]) < y_lengths[:, None, None])
-    return TTSBatch([str(i) for i in range(size)], x, x_lengths, y, y_lengths)
+    return with_durations(TTSBatch([str(i) for i in range(size)], x, x_lengths, y, y_lengths))
 
 
 if __name__ == "__main__":

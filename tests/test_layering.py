@@ -162,6 +162,7 @@ RULES = [
             "tts_gen.runs",
             "tts_gen.releases",
             "tts_gen.config",
+            "tts_gen.validation",
         ),
         (
             "tts_gen.text",

@@ -27,9 +27,9 @@ def run_recipe(tmp_path: Path, *extra: str) -> str:
         "egs/demo",
         "--families",
         "prior,gan",
-        "--warm-start",
-        "prior",
         "--steps",
+        "2",
+        "--spine-steps",
         "2",
         "--vocoder-steps",
         "2",
@@ -60,10 +60,19 @@ def test_recipe_runs_every_stage_then_skips_them(tmp_path):
     assert sorted(p.name for p in (exp / "gan" / "test_wavs").iterdir())  # stage 5 wrote the test sentences
     assert (exp / "vocoder-gan" / "checkpoints").is_dir()  # stage 4 fine-tuned the vocoder on gan's mels
     log = (exp / "cmd.log").read_text()
-    assert "train egs/demo/gan.yaml" in log and f"train.init_from={exp / 'prior'}" in log
+    assert "train egs/demo/gan.yaml" in log and f"spine={exp / 'prior'}" in log  # the shared protocol by default
+    assert f"align --checkpoint {exp / 'prior'}" in log and "--allow-mixed-spines" not in log
+    assert "Shared spine" in (exp / "report" / "report.md").read_text()
     assert "done before" not in first
 
     second = run_recipe(tmp_path)
     ran = [line for line in second.splitlines() if line.startswith("-- ") and "skipped" not in line]
     assert not ran, f"a finished stage ran again: {ran}"
     assert second.count("skipped") == len(log.strip().splitlines())
+
+
+def test_joint_protocol_trains_each_family_its_own_encoder(tmp_path):
+    run_recipe(tmp_path, "--protocol", "joint", "--warm-start", "prior", "--stop-stage", "2")
+    log = (tmp_path / "exp" / "cmd.log").read_text()
+    assert "spine=" not in log and " align " not in log
+    assert f"train.init_from={tmp_path / 'exp' / 'prior'}" in log and "train.max_steps=2" in log

@@ -83,7 +83,7 @@ def test_synth_cli_writes_wavs_from_text_file_and_stdin(flow_run, tmp_path, monk
         (["--text", "hi", "--steps", "4"], "the flow decoder has no option steps; its options are: temperature"),
         (["--text", "   "], "nothing to speak"),
         (["--text", "🙂"], "nothing to speak"),
-        (["--text", "hi", "--length-scale", "0"], "length_scale must be positive"),
+        (["--text", "hi", "--length-scale", "0"], "--length-scale must be > 0"),
     ],
 )
 def test_synth_cli_bad_input_is_one_line(flow_run, tmp_path, capsys, arguments, message):

@@ -70,14 +70,29 @@ def check_synth_arguments(args: argparse.Namespace, count: int) -> None:
         raise ValueError("--stream and --alignments need the PyTorch model (--checkpoint), not --onnx")
 
 
-def synth(
-    args: argparse.Namespace,
-    texts: list[str],
-    names: list[str | None],
-    paths: list[Path] | None,
-    options: dict[str, Any],
-) -> None:
-    """``tts-gen synth``: ``texts`` to ``paths`` (None: standard output), with the family's ``options``."""
+def check_speakable(synthesizer: Any, items: list[Any]) -> None:
+    """Every text must have something to speak; all lines that do not are named at once, before any synthesis."""
+    from tts_gen.text import UnspeakableTextError
+
+    if len(items) == 1:
+        synthesizer.tokens(items[0].text)  # its own message quotes the text
+        return
+    bad = []
+    for item in items:
+        try:
+            synthesizer.tokens(item.text)
+        except UnspeakableTextError:
+            bad.append(item.where)
+    if bad:
+        shown = ", ".join(bad[:10]) + (f" and {len(bad) - 10} more" if len(bad) > 10 else "")
+        raise ValueError(f"{len(bad)} line(s) have nothing to speak: {shown}; nothing was written; fix or remove them")
+
+
+def synth(args: argparse.Namespace, items: list[Any], paths: list[Path] | None, options: dict[str, Any]) -> None:
+    """``tts-gen synth``: the texts of ``items`` (``cli.TextItem``: name, text, where) to ``paths`` (None: standard
+    output), with the family's ``options``. Every line is checked before any synthesis; nothing is written for a
+    line that fails."""
+    texts, names = [item.text for item in items], [item.name for item in items]
     check_synth_arguments(args, len(texts))
     if args.onnx:
         require(("onnxruntime",), "export", "tts-gen synth --onnx")
@@ -86,11 +101,15 @@ def synth(
     import torch
 
     from tts_gen.synthesize import Synthesizer
+    from tts_gen.validation import check_writable
 
     synthesizer = Synthesizer.from_checkpoint(
         args.checkpoint, vocoder=args.vocoder, device=args.device, lexicon=args.lexicon
     )
     synthesizer.options(**options)  # an option the family does not have fails before any work
+    check_speakable(synthesizer, items)
+    if paths is not None:
+        check_writable(paths)
     torch.manual_seed(args.seed)
     if args.stream:
         chunks = synthesizer.stream(texts[0], args.length_scale, args.sentence_silence, args.max_tokens, **options)
@@ -99,15 +118,28 @@ def synth(
         _report(args, f"streamed {seconds:.2f} s of audio to {target or 'standard output'}")
         return
     results = synthesizer.speak_many(texts, args.length_scale, args.sentence_silence, args.max_tokens, **options)
-    for result, path, timing in zip(results, paths or [None], _alignment_paths(args.alignments, names)):
-        _write_audio(result.waveform, result.sample_rate, path, args.raw)
-        seconds = result.waveform.numel() / result.sample_rate
-        _report(args, f"wrote {path or 'standard output'} ({seconds:.2f} s)")
-        if timing is not None:
-            from tts_gen.files import write_json
+    written = 0
+    try:
+        for result, path, timing in zip(results, paths or [None], _alignment_paths(args.alignments, names)):
+            _write_result(args, result, path, timing)
+            written += 1
+    except (TTSGenError, ValueError) as error:
+        if len(items) == 1:
+            raise
+        raise ValueError(
+            f"{items[written].where} or a line after it: {error}; the {written} lines before it were written"
+        ) from None
 
-            write_json(timing, result.alignments())
-            _report(args, f"wrote the timings of {len(result.alignments()['words'])} words to {timing}")
+
+def _write_result(args: argparse.Namespace, result: Any, path: Path | None, timing: Path | None) -> None:
+    _write_audio(result.waveform, result.sample_rate, path, args.raw)
+    seconds = result.waveform.numel() / result.sample_rate
+    _report(args, f"wrote {path or 'standard output'} ({seconds:.2f} s)")
+    if timing is not None:
+        from tts_gen.files import write_json
+
+        write_json(timing, result.alignments())
+        _report(args, f"wrote the timings of {len(result.alignments()['words'])} words to {timing}")
 
 
 def _write_audio(waveform: Any, sample_rate: int, path: Path | None, raw: bool) -> None:

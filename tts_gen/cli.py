@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -41,16 +43,25 @@ def cmd_data_make_ljflite(args: argparse.Namespace) -> None:
 def cmd_data_prepare(args: argparse.Namespace) -> None:
     from tts_gen.audio import AudioConfig
     from tts_gen.config import from_dict, load_yaml
-    from tts_gen.data.prepare import prepare_corpus
+    from tts_gen.data.prepare import DEFAULT_MAX_SECONDS, prepare_corpus
 
     audio = AudioConfig()
     if args.config:
         audio = from_dict(AudioConfig, load_yaml(args.config).get("audio", {}), "audio")
     info = prepare_corpus(
-        args.root, args.out, corpus=args.corpus, audio=audio, num_workers=args.workers, durations=args.durations
+        args.root,
+        args.out,
+        corpus=args.corpus,
+        audio=audio,
+        num_workers=args.workers,
+        durations=args.durations,
+        skip_bad=args.skip_bad,
+        max_seconds=DEFAULT_MAX_SECONDS if args.max_seconds is None else args.max_seconds,
     )
     counts = ", ".join(f"{split} {n}" for split, n in info.counts.items())
     print(f"prepared {info.corpus} in {args.out}: {counts} utterances; features in features/{info.feature_key}")
+    if info.skipped:
+        print(f"skipped {info.skipped} bad row(s), listed in {Path(args.out) / 'bad_rows.txt'}")
 
 
 def cmd_train(args: argparse.Namespace) -> None:
@@ -80,31 +91,51 @@ def cmd_train_vocoder(args: argparse.Namespace) -> None:
     print(f"vocoder training stopped at step {position.step}; checkpoints are in {Path(args.out) / 'checkpoints'}")
 
 
-def _read_texts(args: argparse.Namespace) -> list[tuple[str | None, str]]:
-    """(name, text) pairs: one per line of --text-file or standard input; a line ``id|text`` names its output."""
+@dataclass
+class TextItem:
+    """One text to speak: its output name (an ``id|text`` line's id, or None), the text, and where it came from."""
+
+    name: str | None
+    text: str
+    where: str
+
+
+def _read_texts(args: argparse.Namespace) -> list[TextItem]:
+    """One item per line of --text-file or standard input (or the --text); a line ``id|text`` names its output,
+    and the id must be a plain file name."""
+    from tts_gen.validation import read_text_file, safe_name
+
     if args.text is not None and args.text != "-":
-        return [(None, args.text)]
+        return [TextItem(None, args.text, "--text")]
     if args.text_file:
-        lines = Path(args.text_file).read_text(encoding="utf-8").splitlines()
+        source, lines = args.text_file, read_text_file(args.text_file, "--text-file").splitlines()
     else:
-        lines = sys.stdin.read().splitlines()
+        source, lines = "standard input", sys.stdin.read().splitlines()
     texts = []
-    for line in (line.strip() for line in lines):
+    for number, line in enumerate((line.strip() for line in lines), start=1):
         name, separator, text = line.partition("|")
         if line:
-            texts.append((name.strip(), text.strip()) if separator else (None, line))
+            where = f"{source}:{number}"
+            named = safe_name(name.strip(), f"{where}: id") if separator else None
+            texts.append(TextItem(named, text.strip() if separator else line, where))
     if not texts:
         raise CommandError("no text given: use --text, --text-file or standard input")
     return texts
 
 
-def _output_paths(out: str, names: list[str | None]) -> list[Path]:
+def _output_paths(out: str, items: list[TextItem]) -> list[Path]:
+    """The file of each item: --out itself for one unnamed text and a .wav --out, else ``--out/<id or number>.wav``;
+    two items of the same name are an error."""
+    from tts_gen.validation import check_unique
+
     out_path = Path(out)
-    if len(names) == 1 and names[0] is None and out_path.suffix.lower() == ".wav":
+    if len(items) == 1 and items[0].name is None and out_path.suffix.lower() == ".wav":
         return [out_path]
     if out_path.suffix.lower() == ".wav":
-        raise CommandError(f"{len(names)} utterances need a folder for --out, not the file {out}")
-    return [out_path / f"{name or f'{i:04d}'}.wav" for i, name in enumerate(names, start=1)]
+        raise CommandError(f"{len(items)} utterances need a folder for --out, not the file {out}")
+    names = [item.name or f"{i:04d}" for i, item in enumerate(items, start=1)]
+    check_unique(((name, item.where) for name, item in zip(names, items)), "output name")
+    return [out_path / f"{name}.wav" for name in names]
 
 
 def _split_pair(text: str, flag: str, example: str) -> tuple[str, str]:
@@ -140,21 +171,22 @@ def _add_option_arguments(parser: argparse.ArgumentParser) -> None:
 
 def cmd_synth(args: argparse.Namespace) -> None:
     from tts_gen.app_commands import synth
+    from tts_gen.validation import finite_number
 
     options = _decoder_options(args)
-    named_texts = _read_texts(args)
-    names = [name for name, _ in named_texts]
-    paths = None if args.out == "-" else _output_paths(args.out, names)
-    synth(args, [text for _, text in named_texts], names, paths, options)
+    finite_number(args.length_scale, "--length-scale", minimum=0.0, above_minimum=True)
+    items = _read_texts(args)
+    paths = None if args.out == "-" else _output_paths(args.out, items)
+    synth(args, items, paths, options)
 
 
 def cmd_vocode(args: argparse.Namespace) -> None:
     import time
 
-    import numpy as np
     import torch
 
     from tts_gen.audio import load_wav, mel_spectrogram, save_wav
+    from tts_gen.files import load_npy
     from tts_gen.runtime import resolve_device
     from tts_gen.vocoders import load_hifigan
 
@@ -165,7 +197,7 @@ def cmd_vocode(args: argparse.Namespace) -> None:
     vocoder.chunk_frames = args.chunk_frames
     audio = vocoder.audio
     if Path(args.input).suffix.lower() == ".npy":
-        mel = torch.from_numpy(np.load(args.input)).float()
+        mel = torch.from_numpy(load_npy(args.input)).float()
         if mel.dim() != 2 or mel.shape[0] != audio.n_mels:
             raise CommandError(
                 f"{args.input} holds shape {tuple(mel.shape)}; expected a log-mel ({audio.n_mels}, frames)"
@@ -219,6 +251,10 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
         diversity_samples=args.diversity_samples,
         robustness_max=args.robustness_max,
         skip=args.skip,
+        choose=dict([_parse_sweep(args.choose)]) if args.choose else {},
+        choose_utts=args.choose_utts,
+        learning_curve=args.learning_curve,
+        curve_utts=args.curve_utts,
     )
     summary = evaluate(config)
     for line in summary_lines(summary):
@@ -231,7 +267,13 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 def cmd_compare(args: argparse.Namespace) -> None:
     from tts_gen.evaluate.report.compare import build_report
 
-    paths = build_report(args.inputs, args.out, audio_sentences=args.audio_sentences, title=args.title)
+    paths = build_report(
+        args.inputs,
+        args.out,
+        audio_sentences=args.audio_sentences,
+        title=args.title,
+        mixed_spines=args.allow_mixed_spines,
+    )
     print(f"wrote {paths.markdown} and {paths.html}")
 
 
@@ -253,6 +295,16 @@ def _add_evaluation_commands(commands: argparse._SubParsersAction) -> None:
         help="one more condition per value of a sampling option, e.g. steps=2,4,10,50 or sampler=ode,sde (repeatable); "
         "an option the family lacks is skipped with a note",
     )
+    evaluate.add_argument(
+        "--choose", metavar="OPTION=V1,V2", help="choose the option's value on the validation split first, e.g. "
+        "temperature=0,0.3,0.667 (lowest ASR word error rate, then mel L1); the test split uses the choice",
+    )  # fmt: skip
+    evaluate.add_argument("--choose-utts", type=int, default=20, help="validation sentences for --choose (0: all)")
+    evaluate.add_argument(
+        "--learning-curve", action="store_true",
+        help="also score every kept step checkpoint of the run (word error rate, mel L1) against training time",
+    )  # fmt: skip
+    evaluate.add_argument("--curve-utts", type=int, default=10, help="test sentences per checkpoint (0: all)")
     evaluate.add_argument("--diversity-samples", type=int, default=4, help="samples per sentence for diversity")
     evaluate.add_argument("--robustness-max", type=int, default=-1, help="first N robustness sentences (-1: all)")
     evaluate.add_argument("--skip", nargs="*", default=[], choices=SKIPPABLE, help="metric groups not to compute")
@@ -266,6 +318,10 @@ def _add_evaluation_commands(commands: argparse._SubParsersAction) -> None:
     compare.add_argument("--out", required=True, help="report folder (report.md, report.html, PNG plots)")
     compare.add_argument("--audio-sentences", type=int, default=3, help="sentences with audio players per family")
     compare.add_argument("--title", default="tts_gen: comparison of decoder families", help="report title")
+    compare.add_argument(
+        "--allow-mixed-spines", action="store_true",
+        help="put runs of different spines (or of the joint protocol) in one report, marked as such",
+    )  # fmt: skip
     compare.set_defaults(handler=cmd_compare)
 
 
@@ -354,6 +410,12 @@ def _add_data_commands(commands: argparse._SubParsersAction) -> None:
     prepare.add_argument("--config", help="experiment config whose audio settings to use (default: HiFi-GAN's)")
     prepare.add_argument("--workers", type=int, default=0, help="worker processes (default: one per core)")
     prepare.add_argument("--durations", help="external durations file, lines 'id|d1 d2 ...' (frames per token)")
+    prepare.add_argument(
+        "--skip-bad", action="store_true", help="leave bad rows out (listed in OUT/bad_rows.txt) instead of failing"
+    )
+    prepare.add_argument(
+        "--max-seconds", type=float, help="longest recording accepted, in seconds (default: 20; 0 = no limit)"
+    )
     prepare.set_defaults(handler=cmd_data_prepare)
 
 
@@ -416,16 +478,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line_warning(command: str):
+    """Prints a warning as one line, ``tts-gen <command>: warning: <message>``."""
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        print(f"tts-gen {command}: warning: {message}", file=file or sys.stderr)
+
+    return show
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from tts_gen.errors import USER_ERRORS
+    from tts_gen.errors import USER_ERRORS, Terminated
 
     try:
-        args.handler(args)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_warning(args.command)
+            args.handler(args)
+    except KeyboardInterrupt as stop:
+        terminated = isinstance(stop, Terminated)
+        print("terminated" if terminated else "interrupted", file=sys.stderr)
+        return 143 if terminated else 130
     except (CommandError, *USER_ERRORS) as error:
         message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         print(f"tts-gen {args.command}: error: {message}", file=sys.stderr)

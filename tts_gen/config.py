@@ -1,8 +1,9 @@
 """Typed dataclass configs <-> YAML.
 
 Every component of tts_gen takes one dataclass config. This module converts nested plain data (from YAML or
-``--set`` overrides) into those dataclasses, strictly: an unknown key or a value of the wrong type is a
-``ConfigError`` that names the dotted key.
+``--set`` overrides) into those dataclasses, strictly: an unknown key, a value of the wrong type, a negative
+integer (every integer of a config is a size, count, step or seed) or a non-finite number is a ``ConfigError``
+that names the dotted key.
 
 A field whose type is a config base class with several variants (the decoder of each family, for example)
 is resolved through the base class's ``resolve_variant(data) -> type`` classmethod, which looks at a
@@ -12,6 +13,7 @@ discriminating key such as ``family``.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 import types
 import typing
@@ -76,10 +78,14 @@ def _convert(value: Any, tp: Any, key: str) -> Any:
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{key}: expected a number, got {value!r}")
+        if not math.isfinite(value):
+            raise ConfigError(f"{key}: expected a finite number, got {value!r}")
         return float(value)
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigError(f"{key}: expected an integer, got {value!r}")
+        if value < 0:
+            raise ConfigError(f"{key}: must not be negative, got {value} (sizes, counts, steps and seeds are >= 0)")
         return value
     if tp in (str, bool):
         if not isinstance(value, tp):
@@ -142,7 +148,10 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
             if not isinstance(child, dict):
                 raise ConfigError(f"override {override!r}: {part} is not a section")
             node = child
-        node[parts[-1]] = parse_value(raw)
+        try:
+            node[parts[-1]] = parse_value(raw)
+        except ConfigError as error:
+            raise ConfigError(f"override {path.strip()}: {error}") from None
     return data
 
 
@@ -150,7 +159,11 @@ def parse_value(raw: str) -> Any:
     """An override's value as YAML would read it, plus numbers such as ``1e-4`` that YAML 1.1 reads as text."""
     if not raw.strip():
         return ""
-    value = yaml.safe_load(raw)
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError as error:
+        reason = " ".join(str(error).split())[:160]
+        raise ConfigError(f"value {raw.strip()[:80]!r} is not plain YAML data ({reason}); quote text") from None
     if isinstance(value, str) and re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+", value.strip()):
         return float(value)
     return value

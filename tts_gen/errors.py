@@ -9,4 +9,16 @@ class MissingProgramError(TTSGenError):
     """An external program (such as flite) is not installed."""
 
 
-USER_ERRORS = (TTSGenError, ValueError, FileNotFoundError, NotADirectoryError, PermissionError)
+class Terminated(KeyboardInterrupt):
+    """The process was asked to stop (SIGTERM); handled like Ctrl-C, so that training saves a checkpoint first."""
+
+
+USER_ERRORS = (
+    TTSGenError,
+    ValueError,
+    FileNotFoundError,
+    NotADirectoryError,
+    IsADirectoryError,
+    FileExistsError,
+    PermissionError,
+)

@@ -94,3 +94,25 @@ def save_npy(path: str | Path, array: np.ndarray, sync: bool = False) -> None:
     """Writes one array as ``.npy``, atomically (not fsynced by default: caches are rebuilt after a power loss)."""
     with atomic_write(path, "wb", sync=sync) as handle:
         np.save(handle, array)
+
+
+class ArrayFileError(TTSGenError, ValueError):
+    """An ``.npy`` file is missing, damaged, or holds pickled Python objects (which are never loaded)."""
+
+
+def load_npy(path: str | Path) -> np.ndarray:
+    """Reads one plain array written by :func:`save_npy`; pickled objects are refused, never unpickled."""
+    path = Path(path)
+    if not path.is_file():
+        raise ArrayFileError(f"array file {path} does not exist")
+    try:
+        return np.load(path, allow_pickle=False)
+    except ValueError as error:
+        if "pickle" in str(error) or "Object arrays" in str(error):
+            raise ArrayFileError(
+                f"{path} holds pickled Python objects, which could run code when loaded; refused "
+                "(tts_gen reads plain arrays only)"
+            ) from None
+        raise ArrayFileError(f"{path} is not a readable array file: {error}") from None
+    except (OSError, EOFError) as error:
+        raise ArrayFileError(f"{path} is not a readable array file: {error}") from None

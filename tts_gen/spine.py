@@ -61,6 +61,16 @@ class Spine:
         return {"id": self.id, "checkpoint": str(self.checkpoint), "step": self.step, "family": family}
 
 
+def spine_of_run(model: TTSModel, tokenizer: Tokenizer, payload: dict, checkpoint: Path) -> dict[str, Any]:
+    """The spine a trained acoustic model used: the one it was trained on (shared protocol), or its own encoder
+    (``own``: the spine run itself, or a run of the joint protocol)."""
+    if payload.get("spine"):
+        return payload["spine"]
+    family = payload["config"]["model"]["decoder"]["family"]
+    own = {"id": spine_id(model, tokenizer), "checkpoint": str(checkpoint), "step": payload.get("step")}
+    return {**own, "family": family, "own": True}
+
+
 def load_spine(path: str | Path, device: str | torch.device = "cpu") -> Spine:
     """The spine of an acoustic run folder (its best checkpoint) or checkpoint file."""
     checkpoint = resolve_checkpoint(path).resolve()

@@ -27,12 +27,13 @@ from tts_gen.models.tts import TTSModel
 from tts_gen.releases import bundled_vocoder, load_weights
 from tts_gen.runs import CheckpointError
 from tts_gen.runtime import resolve_device, synchronize
-from tts_gen.text import Tokenizer, split_sentences
+from tts_gen.text import Tokenizer, UnspeakableTextError, split_sentences
 from tts_gen.text.pronunciations import Pronunciations, read_pronunciations
 from tts_gen.text.sentences import MAX_BATCH_TOKENS as MAX_TOKENS
 from tts_gen.text.sentences import SENTENCE_SILENCE, sentence_batches
 from tts_gen.text.symbols import WORD_BOUNDARY
 from tts_gen.text.tokenizer import Encoding
+from tts_gen.validation import check_finite, check_text, finite_number
 from tts_gen.vocoders import Vocoder, load_vocoder
 
 STREAM_CHUNK_FRAMES = 64  # mel frames per streamed vocoder piece (0.74 s at the default audio settings)
@@ -134,6 +135,13 @@ def load_acoustic_model(path: str | Path, device: str | torch.device = "cpu", us
     return model.to(device).eval(), config, tokenizer, payload
 
 
+def check_speech_numbers(length_scale: float, sentence_silence: float) -> None:
+    """Raises NumberOutOfRangeError unless ``length_scale`` is a finite number > 0 and ``sentence_silence`` a
+    finite number of seconds in [0, 60]."""
+    finite_number(length_scale, "length_scale", minimum=0.0, above_minimum=True)
+    finite_number(sentence_silence, "sentence_silence", minimum=0.0, maximum=60.0)
+
+
 class Synthesizer:
     """Text -> speech with a trained acoustic model and a vocoder.
 
@@ -194,9 +202,10 @@ class Synthesizer:
     def sentences(self, text: str) -> list[Sentence]:
         """The sentences of ``text`` as the model reads them; raises ValueError if there is nothing to speak or
         an inline phoneme is not in the model's symbol table."""
-        pieces = split_sentences(text) if text and text.strip() else []
+        check_text(text)
+        pieces = split_sentences(text) if text.strip() else []
         if not pieces:
-            raise ValueError(f"the text {text!r} has nothing to speak")
+            raise UnspeakableTextError(f"the text {text[:80]!r} has nothing to speak")
         return [Sentence(piece, self.tokenizer.analyze(piece)) for piece in pieces]
 
     def tokens(self, text: str) -> list[list[int]]:
@@ -213,6 +222,7 @@ class Synthesizer:
         on the CPU, in the order of ``sentences``."""
         x, x_lengths = pad_sequences([torch.tensor(s.encoding.ids) for s in sentences])
         synthesis = self.model.synthesize(x.to(self.device), x_lengths.to(self.device), options, length_scale)
+        check_finite(synthesis.mel, "the acoustic model's mel")
         mels = [synthesis.mel[i, :, : int(n)] for i, n in enumerate(synthesis.lengths)]
         durations = [synthesis.durations[i, : int(n)].cpu() for i, n in enumerate(x_lengths)]
         return mels, durations
@@ -241,8 +251,7 @@ class Synthesizer:
         The ``acoustic_seconds`` of a result is its share (by tokens) of its batches' time.
         """
         decoder_options = self.options(**options)
-        if sentence_silence < 0:
-            raise ValueError(f"sentence_silence must be >= 0 seconds, got {sentence_silence}")
+        check_speech_numbers(length_scale, sentence_silence)
         window: list[list[Sentence]] = []
         for text in texts:
             window.append(self.sentences(text))
@@ -301,7 +310,7 @@ class Synthesizer:
             joined.append(piece)
             position += piece.numel()
         return SpeechResult(
-            waveform=torch.cat(joined).clamp(-1, 1),
+            waveform=check_finite(torch.cat(joined), "the vocoder's waveform").clamp(-1, 1),
             sample_rate=self.sample_rate,
             mels=[mel.cpu() for mel in mels],
             durations=durations,
@@ -320,7 +329,15 @@ class Synthesizer:
         max_tokens: int = MAX_TOKENS,
         **options: Any,
     ) -> SpeechResult:
-        """Synthesizes ``text``: its sentences in batches of at most ``max_tokens`` padded tokens."""
+        """Synthesizes ``text``: its sentences in batches of at most ``max_tokens`` padded tokens.
+
+        Raises:
+            WrongTypeError: ``text`` is not a ``str``; UnspeakableTextError: nothing to speak;
+            NumberOutOfRangeError: ``length_scale`` is not a finite number > 0, ``sentence_silence`` not a finite
+            number in [0, 60], or an option not finite; SentenceTooLongError: a sentence would be longer than the
+            model's maximum (``tts_gen.models.alignment.MAX_SENTENCE_FRAMES``); NonFiniteOutputError: the model or
+            vocoder produced NaN or infinite values.
+        """
         return next(self.speak_many([text], length_scale, sentence_silence, max_tokens, **options))
 
     def tts(self, text: str, length_scale: float = 1.0, **options: Any) -> tuple[torch.Tensor, int]:
@@ -345,10 +362,7 @@ class Synthesizer:
         waveform of :meth:`speak` for the same mels. Errors in the request (nothing to speak, an unknown option,
         an inline phoneme the model lacks) are raised by this call, before any audio."""
         decoder_options = self.options(**options)
-        if length_scale <= 0:
-            raise ValueError(f"length_scale must be positive, got {length_scale}")
-        if sentence_silence < 0:
-            raise ValueError(f"sentence_silence must be >= 0 seconds, got {sentence_silence}")
+        check_speech_numbers(length_scale, sentence_silence)
         if chunk_frames < 1:
             raise ValueError(f"chunk_frames must be >= 1, got {chunk_frames}")
         sentences = self.sentences(text)

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The demo (`make demo`): on the built-in corpus (LJSpeech transcripts read by the flite voice slt), train a
-# CPU-size model of every decoder family and a small vocoder, synthesize held-out sentences with each family,
-# and write the comparison report. Every family starts from the encoder of the `prior` run (trained first), so
-# that a few minutes per family are enough to hear speech; --budget long trains every family further.
+# The demo (`make demo`): on the built-in corpus (LJSpeech transcripts read by the flite voice slt), the controlled
+# comparison of every decoder family on a CPU. The `prior` run is trained first as the shared spine (text encoder
+# and duration predictor), `tts-gen align` stores its durations once, and every other family trains its decoder
+# alone on that frozen spine with the same budget; each family is then evaluated on held-out test sentences through
+# the same vocoder (Griffin-Lim, which needs no training), its temperature chosen on the validation split, its
+# learning curve scored, and the report compares them.
 #
 #   recipes/demo/run.sh [--budget short|medium|long] [--force] [other recipes/ljspeech/run.sh options]
 set -euo pipefail
@@ -18,17 +20,18 @@ while [ $# -gt 0 ]; do
     shift
 done
 
+# Each budget: utterances of the built-in corpus, spine steps, decoder steps (the same for every family),
+# checkpoints kept for the learning curves, and test sentences evaluated.
 case "$budget" in
-    # short: the max_steps of each egs/demo config (about two minutes per family, 25 minutes in all); a vocoder
-    # trained that briefly still buzzes, so the short demo is heard through Griffin-Lim
-    short) steps=(--eval-vocoder griffin-lim) ;;
-    medium) steps=(--steps 1000 --vocoder-steps 3000) ;;
-    long) steps=(--steps 5000 --vocoder-steps 20000) ;;
+    short) utts=1400; spine=1000; steps=300; curve=100; eval_utts=53 ;;
+    medium) utts=1400; spine=2000; steps=1200; curve=300; eval_utts=53 ;;
+    long) utts=3000; spine=6000; steps=5000; curve=1000; eval_utts=100 ;;
     *) echo "--budget must be short, medium or long" >&2; exit 2 ;;
 esac
 
 started=$(date +%s)
-recipes/ljspeech/run.sh --corpus ljflite --max-utts 400 --configs egs/demo --exp "exp/demo-$budget" \
-    --warm-start prior --skip 4,5 --eval-utts 6 --eval-skip "dnsmos world diversity robustness copy-synthesis" \
-    "${steps[@]}" "${passthrough[@]}"
+recipes/ljspeech/run.sh --corpus ljflite --max-utts "$utts" --configs egs/demo --exp "exp/demo-$budget" \
+    --protocol shared --spine-steps "$spine" --steps "$steps" --curve-every "$curve" --skip 3,4,5 \
+    --eval-vocoder griffin-lim --eval-utts "$eval_utts" --choose temperature=0,0.3,0.667 --nfe 2,4,10 \
+    --eval-skip "dnsmos world diversity robustness" "${passthrough[@]}"
 echo "demo finished in $(( ($(date +%s) - started) / 60 )) minutes; report: exp/demo-$budget/report/report.html"

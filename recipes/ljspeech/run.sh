@@ -5,8 +5,12 @@
 #
 #   0  corpus: download and verify LJSpeech (or build ljflite)   4  fine-tune the vocoder on each family's mels
 #   1  prepare manifests and features                             5  synthesize the test sentences
-#   2  train the acoustic models (one per family)                 6  evaluate every family
+#   2  train the acoustic models (the spine, then every family)   6  evaluate every family
 #   3  train the vocoder                                          7  compare the families (report)
+#
+# --protocol shared (default): the prior run is trained first as the spine, `tts-gen align` stores its durations,
+# and every other family trains its decoder alone on the frozen spine, with the same budget. --protocol joint:
+# every family trains its own encoder, aligner and decoder, as the papers do.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -21,7 +25,13 @@ stage=0
 stop_stage=7
 skip=""                 # comma-separated stages not to run (e.g. 4)
 max_utts=""             # ljflite: build only a subset of this many utterances
-steps=""                # override train.max_steps of the acoustic models
+protocol=shared         # shared: one frozen spine (the prior run) for every family; joint: each family its own
+steps=""                # override train.max_steps of the acoustic models (the decoders, in the shared protocol)
+minutes=""              # a wall-clock budget (train.max_minutes) for every acoustic model, instead of or with --steps
+spine_steps=""          # override train.max_steps of the spine (shared protocol; default: its config's)
+curve_every=""          # keep a checkpoint every N steps and score the learning curves in stage 6
+choose=""               # choose an option on the validation split in stage 6, e.g. temperature=0,0.3,0.667
+nfe=""                  # stage 6 also sweeps network evaluations of the iterative families, e.g. 2,4,10,32
 warm_start=""           # a family trained first whose encoder starts every other family (e.g. prior)
 vocoder_steps=""        # override train.max_steps of the vocoder
 finetune_steps=1000     # vocoder fine-tuning steps on decoder output
@@ -38,9 +48,10 @@ usage() {
     sed -n '2,10p' "$0"
     cat <<EOF
 options: --corpus ljspeech|ljflite --data-dir DIR --configs egs/ljspeech|egs/demo --families LIST|all
-         --vocoder-config YAML --exp DIR --data-root DIR --stage N --stop-stage N --skip LIST --max-utts N --steps N
-         --warm-start FAMILY --vocoder-steps N --finetune-steps N --eval-utts N --eval-vocoder trained|griffin-lim
-         --eval-skip "GROUPS" --ngpu N --device auto|cpu|cuda --force
+         --vocoder-config YAML --exp DIR --data-root DIR --stage N --stop-stage N --skip LIST --max-utts N
+         --protocol shared|joint --steps N --minutes M --spine-steps N --curve-every N --warm-start FAMILY
+         --vocoder-steps N --finetune-steps N --eval-utts N --eval-vocoder trained|griffin-lim --eval-skip "GROUPS"
+         --choose OPTION=V1,V2 --nfe N1,N2 --ngpu N --device auto|cpu|cuda --force
 EOF
 }
 
@@ -57,7 +68,13 @@ while [ $# -gt 0 ]; do
         --stop-stage) stop_stage=$2; shift ;;
         --skip) skip=$2; shift ;;
         --max-utts) max_utts=$2; shift ;;
+        --protocol) protocol=$2; shift ;;
         --steps) steps=$2; shift ;;
+        --minutes) minutes=$2; shift ;;
+        --spine-steps) spine_steps=$2; shift ;;
+        --curve-every) curve_every=$2; shift ;;
+        --choose) choose=$2; shift ;;
+        --nfe) nfe=$2; shift ;;
         --warm-start) warm_start=$2; shift ;;
         --vocoder-steps) vocoder_steps=$2; shift ;;
         --finetune-steps) finetune_steps=$2; shift ;;
@@ -74,6 +91,9 @@ while [ $# -gt 0 ]; do
 done
 
 case "$corpus" in ljspeech|ljflite) ;; *) echo "--corpus must be ljspeech or ljflite" >&2; exit 2 ;; esac
+case "$protocol" in shared|joint) ;; *) echo "--protocol must be shared or joint" >&2; exit 2 ;; esac
+# the shared protocol trains the spine (the prior run) first; --warm-start does the same for the joint protocol
+[ "$protocol" = shared ] && warm_start=prior
 exp=${exp:-exp/$corpus}
 corpus_dir=${data_dir:-$data_root/$corpus/corpus}
 [ "$corpus" = ljspeech ] && [ -z "$data_dir" ] && corpus_dir=$data_root/ljspeech/LJSpeech-1.1
@@ -153,13 +173,26 @@ if in_stage 1; then
 fi
 
 if in_stage 2; then
-    echo "== stage 2: acoustic models"
+    echo "== stage 2: acoustic models ($protocol protocol)"
     for family in "${family_list[@]}"; do
         overrides=()
-        [ -n "$steps" ] && overrides+=("train.max_steps=$steps")
-        [ -n "$warm_start" ] && [ "$family" != "$warm_start" ] && overrides+=("train.init_from=$exp/$warm_start" "train.init_modules=[encoder]")
+        if [ "$protocol" = shared ] && [ "$family" = prior ]; then
+            [ -n "$spine_steps" ] && overrides+=("train.max_steps=$spine_steps")
+        else
+            [ -n "$steps" ] && overrides+=("train.max_steps=$steps")
+            [ -n "$minutes" ] && overrides+=("train.max_minutes=$minutes")
+            [ -n "$curve_every" ] && overrides+=("train.checkpoint_every=$curve_every" "train.keep_every=$curve_every")
+        fi
+        if [ "$protocol" = shared ] && [ "$family" != prior ]; then
+            overrides+=("spine=$exp/prior")
+        elif [ -n "$warm_start" ] && [ "$family" != "$warm_start" ]; then
+            overrides+=("train.init_from=$exp/$warm_start" "train.init_modules=[encoder]")
+        fi
         run_step "stage2.$family" $(train_command) train "$configs/$family.yaml" --data "$prepared" --out "$exp/$family" \
             --device "$device" ${overrides[@]:+--set "${overrides[@]}"}
+        if [ "$protocol" = shared ] && [ "$family" = prior ]; then
+            run_step stage2.align $TTS align --checkpoint "$exp/prior" --data "$prepared" --device "$device"
+        fi
     done
 fi
 
@@ -190,9 +223,13 @@ fi
 if in_stage 6; then
     echo "== stage 6: evaluation"
     for family in "${family_list[@]}"; do
+        extra=()
+        [ -n "$choose" ] && extra+=(--choose "$choose")
+        [ -n "$nfe" ] && extra+=(--sweep "nfe=$nfe")
+        [ -n "$curve_every" ] && [ "$family" != prior ] && extra+=(--learning-curve)
         run_step "stage6.$family" $TTS evaluate --checkpoint "$exp/$family" --data "$prepared" --split test \
             --out "$exp/$family/eval" --vocoder "$(vocoder_for "$family")" --device "$device" \
-            ${eval_utts:+--max-utts "$eval_utts"} ${eval_skip:+--skip $eval_skip}
+            ${eval_utts:+--max-utts "$eval_utts"} ${eval_skip:+--skip $eval_skip} ${extra[@]:+"${extra[@]}"}
     done
 fi
 
@@ -200,6 +237,9 @@ if in_stage 7; then
     echo "== stage 7: comparison report"
     evals=()
     for family in "${family_list[@]}"; do evals+=("$exp/$family/eval"); done
-    run_step stage7 $TTS compare "${evals[@]}" --out "$exp/report" --title "tts_gen: decoder families on $corpus"
+    mixed=()
+    [ "$protocol" = joint ] && mixed=(--allow-mixed-spines)
+    run_step stage7 $TTS compare "${evals[@]}" --out "$exp/report" --title "tts_gen: decoder families on $corpus" \
+        ${mixed[@]:+"${mixed[@]}"}
     echo "the report is $exp/report/report.html (and report.md)"
 fi

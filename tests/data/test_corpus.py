@@ -7,7 +7,7 @@ import shutil
 import pytest
 import soundfile as sf
 
-from tts_gen.data.corpus import read_metadata, split_ids, standard_split_texts
+from tts_gen.data.corpus import BadRowsError, read_metadata, split_ids, standard_split_texts
 from tts_gen.data.ljflite import choose_utterances, make_ljflite
 
 
@@ -25,10 +25,10 @@ def test_read_metadata_prefers_the_normalized_column(mini_corpus, tmp_path):
     (tmp_path / "metadata.csv").write_text("a|Mr. Smith|Mister Smith\n")
     assert read_metadata(tmp_path)[0].text == "Mister Smith"
     (tmp_path / "metadata.csv").write_text("a|x\nb|y\n")
-    with pytest.raises(FileNotFoundError, match="b.wav listed in .*metadata.csv:2"):
+    with pytest.raises(BadRowsError, match=r"metadata.csv: line 2 \(b\): wavs/b.wav does not exist"):
         read_metadata(tmp_path)
     (tmp_path / "metadata.csv").write_text("a|x\na|y\n")
-    with pytest.raises(ValueError, match="duplicate id a"):
+    with pytest.raises(BadRowsError, match=r"line 2 \(a\): duplicate id \(first on line 1\)"):
         read_metadata(tmp_path)
 
 

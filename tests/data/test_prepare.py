@@ -61,7 +61,7 @@ def test_features_are_keyed_by_audio_settings(mini_corpus, tmp_path):
     assert feature_key(other) != feature_key(AudioConfig())
     jobs = [("LJ001-0002", str(mini_corpus / "wavs" / "LJ001-0002.wav"))]
     result = extract_features(jobs, FeatureStore(tmp_path, other), num_workers=1)
-    assert FeatureStore(tmp_path, other).load("LJ001-0002").shape == (40, result["LJ001-0002"][1])
+    assert FeatureStore(tmp_path, other).load("LJ001-0002").shape == (40, result.lengths["LJ001-0002"][1])
     assert not FeatureStore(tmp_path, AudioConfig()).root.exists()
 
 

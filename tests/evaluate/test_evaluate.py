@@ -21,7 +21,6 @@ def test_evaluation_writes_every_condition_and_metric(tiny_evaluations, capsys):
     model = conditions["model"]["metrics"]
     for key in (
         "mcd_db",
-        "log_f0_rmse",
         "vuv_error",
         "mel_l1",
         "wer",
@@ -31,7 +30,6 @@ def test_evaluation_writes_every_condition_and_metric(tiny_evaluations, capsys):
         "rtf_vocoder",
         "rtf_total",
         "peak_memory_mb",
-        "f0_spread_semitones",
         "duration_spread_seconds",
         "loss/flow/nll",
     ):
@@ -54,24 +52,52 @@ def test_evaluation_writes_every_condition_and_metric(tiny_evaluations, capsys):
         if row["condition"] != "reference":
             assert (out / row["wav"]).is_file()
     model_row = next(r for r in rows if r["condition"] == "model")
-    assert model_row["options"] == {"temperature": 0.3} and len(model_row["diversity_wavs"]) == 2
+    assert ("log_f0_rmse" in model) == (model_row["voiced_frames"] > 0)  # F0 error needs frames voiced in both
+    chosen = summary["eval"]["choice"]["value"]
+    assert model_row["options"] == {"temperature": chosen} and len(model_row["diversity_wavs"]) == 2
     assert model_row["mcd_db"] > 0 and 0 <= model_row["wer"]
 
 
-def test_rerun_resumes_without_redoing_work(tiny_runs, tiny_evaluations, prepared_mini):
+def test_evaluation_records_protocol_budget_sampling_and_choice(tiny_evaluations, tiny_runs, spine_run):
+    info = json.loads((tiny_evaluations[0] / "eval.json").read_text())
+    spine = json.loads((tiny_evaluations[1] / "eval.json").read_text())["spine"]
+    assert info["protocol"] == "shared" and info["spine"] == spine and info["spine"]["family"] == "prior"
+    budget = info["budget"]
+    assert (budget["steps"], budget["batch_size"], budget["loss_window"]) == (2, 2, "whole utterances")
+    assert 2 <= budget["utterances"] <= 4 and budget["minutes"] > 0 and budget["best_metric"] == "mel_l1"
+    assert budget["device"]["device"] == "cpu" and budget["learning_rate"] == 1e-3
+    assert info["sampling"] == {"sampler": "one pass", "nfe": 1}
+    choice = info["choice"]
+    assert choice["option"] == "temperature" and [s["value"] for s in choice["scores"]] == [0.0, 0.3]
+    best = min(choice["scores"], key=lambda s: (s["wer"], s["mel_l1"]))
+    assert choice["value"] == best["value"] == info["chosen"]["temperature"]
+    assert info["load_average"]["before"] >= 0 and info["load_average"]["after"] >= 0
+    assert info["crossing"]["labels"] == ["latent z", "cond + f^-1(z)"]
+
+
+def test_learning_curve_scores_every_kept_checkpoint(tiny_evaluations):
+    rows = read_rows(tiny_evaluations[0] / "curve.jsonl")
+    assert [row["step"] for row in sorted(rows, key=lambda r: r["step"])] == [1, 2]
+    for row in rows:
+        assert row["n"] == 1 and row["mel_l1"] > 0 and 0 <= row["wer"] and row["minutes"] > 0
+    seen = [row["utterances"] for row in sorted(rows, key=lambda r: r["step"])]
+    assert 0 < seen[0] < seen[1] <= 4
+
+
+def test_rerun_resumes_without_redoing_work(tiny_runs, tiny_evaluations, evaluation_data):
     out = tiny_evaluations[1]
     synth_before = (out / "synth.jsonl").read_text()
     lines = (out / "utterances.jsonl").read_text().splitlines()
     (out / "utterances.jsonl").write_text("\n".join(lines[:-1]) + "\n" + lines[-1][: len(lines[-1]) // 2])  # torn write
-    assert main(evaluate_args(tiny_runs[1], prepared_mini, out, *SECOND)) == 0
+    assert main(evaluate_args(tiny_runs[1], evaluation_data, out, *SECOND)) == 0
     assert (out / "synth.jsonl").read_text() == synth_before  # nothing synthesized again
     rescored = read_rows(out / "utterances.jsonl")
     assert len({(r["condition"], r["id"]) for r in rescored}) == len(lines)
     assert json.loads((out / "summary.json").read_text())["complete"]
 
 
-def test_an_evaluation_folder_refuses_other_settings(tiny_runs, tiny_evaluations, prepared_mini, capsys):
-    args = evaluate_args(tiny_runs[0], prepared_mini, tiny_evaluations[1], "--seed", "99")
+def test_an_evaluation_folder_refuses_other_settings(tiny_runs, tiny_evaluations, evaluation_data, capsys):
+    args = evaluate_args(tiny_runs[0], evaluation_data, tiny_evaluations[1], "--seed", "99")
     assert main(args) == 2
     assert "other settings" in capsys.readouterr().err
 
@@ -90,8 +116,8 @@ def test_sweep_values_take_the_type_of_their_option():
         parse_sweep(DiffusionOptions, "diffusion", "steps", ["2.5"])
 
 
-def test_bad_sweep_and_skip_are_one_line_errors(tiny_runs, prepared_mini, tmp_path, capsys):
-    assert main(evaluate_args(tiny_runs[0], prepared_mini, tmp_path / "x", "--sweep", "steps")) == 2
+def test_bad_sweep_and_skip_are_one_line_errors(tiny_runs, evaluation_data, tmp_path, capsys):
+    assert main(evaluate_args(tiny_runs[0], evaluation_data, tmp_path / "x", "--sweep", "steps")) == 2
     assert "OPTION=V1,V2" in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        main(evaluate_args(tiny_runs[0], prepared_mini, tmp_path / "y", "--skip", "everything"))
+        main(evaluate_args(tiny_runs[0], evaluation_data, tmp_path / "y", "--skip", "everything"))

@@ -22,18 +22,24 @@ def report(tiny_evaluations, tmp_path_factory):
 def test_report_has_every_section(report, tiny_evaluations):
     text = (report / "report.md").read_text()
     assert "ljspeech-format" in text  # the corpus is named
-    for heading in (
-        "## Metrics",
-        "## Paired tests between families",
-        "## Sweeps",
+    headings = [line for line in text.splitlines() if line.startswith("## ") or line.startswith("### ")]
+    expected = [
+        "## Verdict",
+        "## Headline",
+        "## Learning curves",
+        "## The crossing from noise to mel, family by family",
+        "## Quality against network evaluations and speed",
         "## Robustness",
-        "## Cost",
         "## Mel spectrograms",
         "## Listen",
-        "## Training",
+        "## Appendix",
+        "### Every metric",
+        "### Paired tests",
+        "### Cost",
+        "### Training losses",
         "## Reproducibility",
-    ):
-        assert heading in text, heading
+    ]
+    assert headings == expected  # read top down: the verdict first, the details in the appendix
     labels = [f"flow ({path.name})" for path in tiny_evaluations]
     assert all(label in text for label in labels)
     assert re.search(r"\| NLL \(family units\) \|.*\*\*", text)  # one family is best, in bold
@@ -47,10 +53,44 @@ def test_report_has_every_section(report, tiny_evaluations):
     assert 'src="audio/' not in html and '.png"' not in html  # self-contained
 
 
+def test_report_states_protocol_verdict_budget_sampling_and_choice(report, tiny_evaluations):
+    import json
+
+    text = (report / "report.md").read_text()
+    spine = json.loads((tiny_evaluations[0] / "eval.json").read_text())["spine"]
+    assert f"Shared spine {spine['id']}" in text
+    verdict = text.split("## Verdict")[1].split("## Headline")[0]
+    assert "test sentences" in verdict and "an equal budget of 2 steps of 2 utterances" in verdict
+    assert "no pair of families differs significantly" in verdict or "beats" in verdict
+    assert "x;" in verdict or "x," in verdict  # word error rates relative to the recordings'
+    for column in ("utterance passes", "minutes", "learning rate", "loss window", "best checkpoint chosen on"):
+        assert column in text, column
+    assert "one pass, 1 NFE" in text and "mel_l1 =" in text and "whole utterances" in text
+    assert "(chosen on val)" in text and "Operating points chosen on 1 validation sentences" in text
+    assert (report / "learning_curves.png").is_file() and (report / "quality_speed.png").is_file()
+    assert len(list(report.glob("crossing_*.png"))) == 2
+
+
+def test_runs_of_different_spines_are_refused_unless_allowed(tiny_evaluations, evaluation_data, tmp_path, capsys):
+    from tests.conftest import ROOT
+    from tests.evaluate.conftest import TINY
+    from tts_gen.acoustic_run import train_acoustic
+
+    joint = tmp_path / "joint"
+    train_acoustic(
+        ROOT / "egs" / "demo" / "flow.yaml", evaluation_data, joint, [*TINY, "train.max_steps=1"], device="cpu"
+    )
+    assert main(["compare", str(tiny_evaluations[0]), str(joint), "--out", str(tmp_path / "r")]) == 2
+    assert "do not share one spine" in capsys.readouterr().err and not (tmp_path / "r").exists()
+    out = tmp_path / "mixed"
+    assert main(["compare", str(tiny_evaluations[0]), str(joint), "--out", str(out), "--allow-mixed-spines"]) == 0
+    assert "Protocol: mixed spines." in (out / "report.md").read_text()
+
+
 def test_plain_run_folders_report_training_losses(tiny_runs, tmp_path):
     assert main(["compare", *map(str, tiny_runs), "--out", str(tmp_path)]) == 0
     text = (tmp_path / "report.md").read_text()
-    assert "No entry has been evaluated yet" in text and "## Training" in text
+    assert "No entry has been evaluated yet" in text and "### Training losses" in text
     assert "ljspeech-format" in text and (tmp_path / "losses.png").is_file()
     last_val = [
         r for r in map(json.loads, (tiny_runs[0] / "metrics.jsonl").read_text().splitlines()) if r["split"] == "val"
@@ -126,3 +166,38 @@ def test_corpus_is_named_once_when_shared_and_a_mismatch_is_flagged(tmp_path):
     assert shared.count("ljflite (test split") == 1 and "Every entry" in shared and "not comparable" not in shared
     mixed = corpus_paragraph([entry("flow", "ljflite"), entry("gan", "ljspeech")]).text
     assert "flow: ljflite" in mixed and "gan: ljspeech" in mixed and "not comparable" in mixed
+
+
+def constructed(tmp_path, label, sampling=None, rtf_vocoder=0.05, scores=None):
+    """An evaluated entry made by hand: its sampling, vocoder speed and per-sentence word error rates."""
+    from tts_gen.evaluate.report.entries import Entry
+
+    metrics = {"rtf_vocoder": {"mean": rtf_vocoder}}
+    info = {"vocoder": "griffin-lim", "sampling": sampling or {"sampler": "one pass", "nfe": 1}, "spine": {"id": "s1"}}
+    info.update(corpus="ljflite", utterances=len(scores or {}), load_average={"before": 1.0, "after": 1.0})
+    rows = [{"condition": "model", "set": "test", "id": k, "wer": v} for k, v in (scores or {}).items()]
+    return Entry(label, label, tmp_path, {"conditions": {"model": {"metrics": metrics}}}, rows, info)
+
+
+def test_verdict_names_significant_pairs_solver_parity_and_timing_artefacts(tmp_path):
+    from tts_gen.evaluate.report.verdict import pairwise, verdict
+
+    ids = [f"u{i}" for i in range(30)]
+    good = {k: 0.1 + 0.001 * i for i, k in enumerate(ids)}
+    bad = {k: 0.6 + 0.002 * i for i, k in enumerate(ids)}
+    entries = [
+        constructed(tmp_path, "flow_matching", {"sampler": "midpoint", "nfe": 10}, 0.05, good),
+        constructed(tmp_path, "diffusion", {"sampler": "euler", "nfe": 4}, 0.05, bad),
+        constructed(
+            tmp_path, "gan", None, 0.5, {k: v + (0.01 if i % 2 else -0.01) for i, (k, v) in enumerate(good.items())}
+        ),
+    ]
+    text = "\n".join(verdict(entries, pairwise(entries)))
+    assert "flow_matching beats diffusion on WER" in text and "gan beats diffusion on WER" in text
+    assert "flow_matching beats gan" not in text and "gan beats flow_matching" not in text
+    assert "**are not compared** at equal network evaluations and solver order" in text
+    assert "Timing warning" in text and "for gan:" in text  # one vocoder, ten times slower for one family
+    same = [constructed(tmp_path, n, {"sampler": "midpoint", "nfe": 10}, 0.05, good) for n in ("a", "b")]
+    text = "\n".join(verdict(same, pairwise(same)))
+    assert "no pair of families differs significantly" in text and "are compared at equal" in text
+    assert "Timing warning" not in text

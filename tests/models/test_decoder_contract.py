@@ -111,7 +111,7 @@ def test_a_config_sets_the_default_sampling_options_and_a_call_overrides_them():
         ROOT / "egs" / "demo" / "flow_matching.yaml", ["model.decoder.sampling={temperature: 0.25}"]
     )
     decoder = build_decoder(config.model.decoder, N_MELS)
-    assert decoder.options().temperature == 0.25 and decoder.options().steps == 10
+    assert decoder.options().temperature == 0.25 and decoder.options().steps == 5
     assert decoder.options(temperature=0.5).temperature == 0.5
     cond, mask, _, _ = batch(decoder.frame_multiple)
     torch.manual_seed(3)

@@ -143,7 +143,11 @@ def test_untrained_network_gives_the_exact_noise_for_a_gaussian_residual():
     assert torch.allclose(decoder.predict_noise(x, mask, cond, t), oracle(x, mask, cond, t), atol=1e-6)
 
 
-def test_ode_sampler_converges_to_the_exact_flow_as_steps_grow():
+NFES = (4, 8, 16, 32, 64)
+
+
+def ode_errors(sampler: str) -> list[float]:
+    """Largest distance to the exact probability-flow endpoint for Gaussian data, at each NFE of ``NFES``."""
     decoder = demo_decoder()
     mean, std = 0.4, 0.3
     decoder.predict_noise = GaussianNoiseOracle(decoder, mean, std)
@@ -151,12 +155,26 @@ def test_ode_sampler_converges_to_the_exact_flow_as_steps_grow():
     y1 = torch.randn(cond.shape, generator=torch.Generator().manual_seed(3)).double() * mask
     exact = exact_ode_solution(decoder, y1, mean, std, decoder.config.t_min) * mask
     errors = []
-    for steps in (4, 8, 16, 32, 64):
-        sample = decoder.sample_ode((cond + y1) * mask, mask, cond, steps)
+    for nfe in NFES:
+        options = decoder.options(sampler=sampler, steps=1, temperature=0.0)
+        steps = nfe // decoder.network_evaluations(options)
+        options = decoder.options(sampler=sampler, steps=steps, temperature=0.0)
+        assert decoder.network_evaluations(options) == nfe
+        sample = decoder.reverse((cond + y1) * mask, mask, cond, options)
         errors.append(float((sample - cond - exact).abs().max()))
-    assert all(a > b for a, b in zip(errors, errors[1:])), f"more steps must get closer: {errors}"
-    assert errors[-1] < errors[2] / 8, f"slower than second-order convergence: {errors}"
-    assert errors[-1] < 5e-3, errors
+    return errors
+
+
+@pytest.mark.parametrize("sampler, order", [("euler", 1), ("midpoint", 2), ("dpm_solver_2m", 2)])
+def test_ode_samplers_converge_to_the_exact_flow_at_their_order(sampler, order):
+    errors = ode_errors(sampler)
+    assert all(a > b for a, b in zip(errors, errors[1:])), f"more evaluations must get closer: {errors}"
+    assert errors[-1] < errors[1] / (0.3 * 8**order), f"slower than order {order}: {errors}"  # 3 doublings
+
+
+def test_second_order_beats_first_order_at_equal_network_evaluations():
+    euler, midpoint = ode_errors("euler"), ode_errors("midpoint")
+    assert all(m < e for m, e in zip(midpoint, euler)), (euler, midpoint)
 
 
 def test_steps_temperature_and_sampler_change_the_output():
@@ -171,7 +189,8 @@ def test_steps_temperature_and_sampler_change_the_output():
     base = sample()
     assert not torch.allclose(base, sample(steps=4))
     assert not torch.allclose(base, sample(temperature=0.3))
-    assert not torch.allclose(base, sample(sampler="sde"))
+    for sampler in ("sde", "euler", "dpm_solver_2m"):
+        assert not torch.allclose(base, sample(sampler=sampler))
     assert torch.equal(base, sample())
     # Without terminal noise the ODE is deterministic whatever the seed.
     cold = sample(temperature=0.0)
@@ -185,8 +204,10 @@ def test_steps_temperature_and_sampler_change_the_output():
 
 def test_bad_options_are_clear_errors():
     decoder = demo_decoder()
-    with pytest.raises(ValueError, match="unknown diffusion sampler 'euler'; choose one of: ode, sde"):
-        decoder.options(sampler="euler")
+    with pytest.raises(
+        ValueError, match="unknown diffusion sampler 'ode'; choose one of: euler, midpoint, dpm_solver_2m, sde"
+    ):
+        decoder.options(sampler="ode")
     with pytest.raises(ValueError, match="steps >= 1"):
         decoder.options(steps=0)
 

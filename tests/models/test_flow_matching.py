@@ -63,22 +63,41 @@ def test_untrained_network_gives_the_exact_velocity_for_a_gaussian_residual():
     assert torch.allclose(decoder.predict_velocity(x, mask, cond, t), oracle(x, mask, cond, t), atol=1e-6)
 
 
-def test_euler_converges_to_the_exact_flow_as_steps_grow():
+NFES = (2, 4, 8, 16, 32)
+
+
+def ode_errors(sampler: str) -> list[float]:
+    """Largest distance to the exact flow's endpoint for Gaussian data, at each NFE of ``NFES``."""
     decoder: FlowMatchingDecoder = demo_decoder("flow_matching")
     mean, std, sigma_min = 0.4, 0.3, decoder.config.sigma_min
     decoder.predict_velocity = GaussianVelocityOracle(sigma_min, mean, std)
     cond, mask = (v.double() for v in small_batch())
     errors = []
-    for steps in (2, 4, 8, 16, 32):
+    for nfe in NFES:
+        steps = nfe // decoder.network_evaluations(decoder.options(sampler=sampler, steps=1))
+        options = decoder.options(sampler=sampler, steps=steps, temperature=1.0)
+        assert decoder.network_evaluations(options) == nfe
         torch.manual_seed(5)  # the same z for every step count: generate draws cond + temperature * z
         noise = torch.randn_like(cond)
         torch.manual_seed(5)
-        sample = decoder.generate(cond, mask, decoder.options(steps=steps, temperature=1.0))
+        sample = decoder.generate(cond, mask, options)
         # The flow maps the marginals affinely: Y_1 = mean + sqrt(sigma_min^2 + std^2) z.
         exact = (mean + (sigma_min**2 + std**2) ** 0.5 * noise) * mask
         errors.append(float((sample - cond - exact).abs().max()))
-    assert all(a > 1.6 * b for a, b in zip(errors, errors[1:])), f"not first-order convergence: {errors}"
-    assert errors[-1] < errors[0] / 10, errors
+    return errors
+
+
+@pytest.mark.parametrize("sampler, order", [("euler", 1), ("midpoint", 2)])
+def test_ode_samplers_converge_to_the_exact_flow_at_their_order(sampler, order):
+    errors = ode_errors(sampler)
+    ratio = 2**order * 0.8  # each doubling of the evaluations divides the error by about 2^order
+    assert all(a > ratio * b for a, b in zip(errors[1:], errors[2:])), f"not order {order}: {errors}"
+    assert errors[-1] < errors[1] / 5, errors
+
+
+def test_second_order_beats_first_order_at_equal_network_evaluations():
+    euler, midpoint = ode_errors("euler"), ode_errors("midpoint")
+    assert all(m < e for m, e in zip(midpoint, euler)), (euler, midpoint)
 
 
 def test_steps_and_temperature_change_the_output():
@@ -92,6 +111,7 @@ def test_steps_and_temperature_change_the_output():
 
     base = sample()
     assert not torch.allclose(base, sample(steps=3))
+    assert not torch.allclose(base, sample(sampler="euler"))
     assert not torch.allclose(base, sample(temperature=0.3))
     assert torch.equal(base, sample())
     cold = sample(temperature=0.0)
@@ -101,8 +121,10 @@ def test_steps_and_temperature_change_the_output():
 
 def test_options_it_lacks_are_clear_errors():
     decoder = demo_decoder("flow_matching")
-    expected = "the flow_matching decoder has no option sampler; its options are: steps, temperature"
+    expected = "the flow_matching decoder has no option guidance; its options are: steps, temperature, sampler"
     with pytest.raises(ValueError, match=expected):
+        decoder.options(guidance=2.0)
+    with pytest.raises(ValueError, match="unknown flow_matching sampler 'sde'; choose one of: euler, midpoint"):
         decoder.options(sampler="sde")
     with pytest.raises(ValueError, match="steps >= 1"):
         decoder.options(steps=0)
@@ -113,9 +135,9 @@ def test_paper_size_config():
 
 
 def test_synth_command_with_steps_and_temperature(prepared_mini, tmp_path, capsys):
-    options = ["--steps", "2", "--temperature", "0.3"]
+    options = ["--steps", "2", "--temperature", "0.3", "--option", "sampler=euler"]
     run = train_and_synthesize("flow_matching", prepared_mini, tmp_path, capsys, options)
     assert_synth_errors(run, tmp_path, capsys, [(["--temperature", "-1"], "temperature must be >= 0")])
     synthesizer = Synthesizer.from_checkpoint(run)
-    with pytest.raises(ValueError, match="the flow_matching decoder has no option sampler"):
+    with pytest.raises(ValueError, match="unknown flow_matching sampler 'sde'"):
         synthesizer.tts("Hello.", sampler="sde")

@@ -25,6 +25,16 @@ def mel_to_magnitude(log_mel: torch.Tensor, config: AudioConfig) -> torch.Tensor
     return magnitude.clamp(min=config.log_clamp)
 
 
+def pad_to_min_frames(log_mel: torch.Tensor, config: AudioConfig) -> torch.Tensor:
+    """(B, n_mels, frames) -> at least the frames that the STFT's reflection padding needs (``n_fft // 2``
+    samples on each side), padded at the end with silence (the clamped log floor)."""
+    min_frames = config.n_fft // (2 * config.hop_length) + 1
+    missing = min_frames - log_mel.shape[-1]
+    if missing <= 0:
+        return log_mel
+    return torch.nn.functional.pad(log_mel, (0, missing), value=config.log_floor)
+
+
 def griffin_lim(
     log_mel: torch.Tensor,
     config: AudioConfig = AudioConfig(),
@@ -44,12 +54,14 @@ def griffin_lim(
         seed: seed of the random initial phase, so that the output is deterministic.
 
     Returns:
-        waveform (frames * hop,) or (B, frames * hop) in [-1, 1].
+        waveform (frames * hop,) or (B, frames * hop) in [-1, 1]; a mel shorter than the STFT window is padded
+        with silence for the inversion and the waveform cut back to its length.
     """
     single = log_mel.dim() == 2
     mel = log_mel.unsqueeze(0) if single else log_mel
-    magnitude = mel_to_magnitude(mel, config).pow(power)  # (B, n_freqs, frames)
     length = mel.shape[-1] * config.hop_length
+    mel = pad_to_min_frames(mel, config)
+    magnitude = mel_to_magnitude(mel, config).pow(power)  # (B, n_freqs, frames)
     window = torch.hann_window(config.win_length, device=mel.device)
     stft_args = dict(n_fft=config.n_fft, hop_length=config.hop_length, win_length=config.win_length, window=window)
     generator = torch.Generator(device="cpu").manual_seed(seed)
@@ -59,12 +71,13 @@ def griffin_lim(
     phase = torch.cat([phase, phase[..., -1:]], dim=-1)
     angles = torch.polar(torch.ones_like(magnitude), phase)
     previous = torch.zeros_like(angles)
+    padded_length = mel.shape[-1] * config.hop_length
     for _ in range(n_iter):
-        wav = torch.istft(magnitude * angles, length=length, **stft_args)
+        wav = torch.istft(magnitude * angles, length=padded_length, **stft_args)
         rebuilt = torch.stft(wav, return_complex=True, **stft_args)
         accelerated = rebuilt - (momentum / (1 + momentum)) * previous
         angles = accelerated / accelerated.abs().clamp(min=1e-8)
         previous = rebuilt
-    wav = torch.istft(magnitude * angles, length=length, **stft_args)
+    wav = torch.istft(magnitude * angles, length=padded_length, **stft_args)[..., :length]
     wav = wav / wav.abs().amax(dim=-1, keepdim=True).clamp(min=1.0)
     return wav[0] if single else wav

@@ -10,6 +10,7 @@ import torch
 import torchaudio
 
 from tts_gen.files import atomic_write
+from tts_gen.validation import NonFiniteOutputError
 
 
 class AudioFileError(ValueError):
@@ -53,10 +54,16 @@ def load_wav(path: str | Path, sample_rate: int) -> torch.Tensor:
 
 
 def save_wav(path: str | Path, wav: torch.Tensor | np.ndarray, sample_rate: int) -> None:
-    """Writes a mono waveform in [-1, 1] as 16-bit PCM WAV, atomically (temporary file, then rename)."""
+    """Writes a mono waveform in [-1, 1] as 16-bit PCM WAV, atomically (temporary file, then rename).
+
+    A waveform with NaN or infinite samples is a :class:`NonFiniteOutputError` and writes nothing.
+    """
     path = Path(path)
     if isinstance(wav, torch.Tensor):
         wav = wav.detach().float().cpu().numpy()
-    wav = np.clip(np.asarray(wav, dtype=np.float32).reshape(-1), -1.0, 1.0)
+    wav = np.asarray(wav, dtype=np.float32).reshape(-1)
+    if not np.isfinite(wav).all():
+        raise NonFiniteOutputError(f"the waveform for {path} holds NaN or infinite samples; nothing was written")
+    wav = np.clip(wav, -1.0, 1.0)
     with atomic_write(path, "wb", sync=False) as handle:
         sf.write(handle, wav, sample_rate, subtype="PCM_16", format="WAV")

@@ -9,9 +9,12 @@ shipped with tts_gen. Any other corpus in the same layout gets a seeded random s
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+
+from tts_gen.errors import TTSGenError
+from tts_gen.validation import name_problem, read_text_file
 
 SPLITS = ("train", "val", "test")
 STANDARD_SPLIT_CORPORA = ("ljspeech", "ljflite")
@@ -20,43 +23,106 @@ CORPORA = STANDARD_SPLIT_CORPORA + ("ljspeech-format",)
 
 @dataclass(frozen=True)
 class CorpusEntry:
-    """One line of ``metadata.csv``: the utterance id, its transcript and the path of its audio."""
+    """One line of ``metadata.csv``: the utterance id, its transcript, the path of its audio and the line number."""
 
     id: str
     text: str
     audio: Path
+    line: int = 0
 
 
-def read_metadata(root: str | Path) -> list[CorpusEntry]:
-    """Reads an LJSpeech-layout folder; the normalized column is used when present.
+@dataclass(frozen=True)
+class BadRow:
+    """A row of ``metadata.csv`` that cannot be used: its line number, its id and why."""
+
+    line: int
+    id: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line} ({printable(self.id[:60])}): {self.reason}"
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters escaped, so that it stays on one line of a message or a file."""
+    return text if text.isprintable() else repr(text)[1:-1]
+
+
+class BadRowsError(TTSGenError, ValueError):
+    """Rows of a corpus cannot be used; every one is listed (``rows``), the message names the first ones."""
+
+    def __init__(self, metadata: Path, rows: list[BadRow], advice: str):
+        shown = "; ".join(str(row) for row in rows[:SHOWN_ROWS])
+        more = f"; and {len(rows) - SHOWN_ROWS} more" if len(rows) > SHOWN_ROWS else ""
+        super().__init__(f"{len(rows)} bad row(s) in {metadata}: {shown}{more}; {advice}")
+        self.rows = rows
+
+
+SHOWN_ROWS = 10
+
+
+@dataclass
+class Metadata:
+    """The usable rows of a corpus's ``metadata.csv`` and the rows that are not (malformed, unsafe or duplicate
+    id, missing recording, empty transcript)."""
+
+    entries: list[CorpusEntry] = field(default_factory=list)
+    bad: list[BadRow] = field(default_factory=list)
+
+
+def scan_metadata(root: str | Path) -> Metadata:
+    """Reads an LJSpeech-layout folder (UTF-8, a byte order mark is allowed); the normalized column is used when
+    present. Every row is checked: its id must be a plain file name (see :func:`tts_gen.validation.safe_name`),
+    unique, with a recording ``wavs/<id>.wav``, and its transcript must not be empty.
 
     Raises:
-        FileNotFoundError: if ``metadata.csv`` or a listed wav is missing.
-        ValueError: for a malformed line (naming its number) or duplicate ids.
+        FileNotFoundError: if ``metadata.csv`` is missing; TextFileError: if it is not UTF-8.
     """
     root = Path(root)
     metadata = root / "metadata.csv"
     if not metadata.is_file():
         raise FileNotFoundError(f"{metadata} not found: an LJSpeech-layout corpus needs metadata.csv and wavs/")
-    entries, seen = [], set()
-    for number, line in enumerate(metadata.read_text(encoding="utf-8").splitlines(), start=1):
+    found = Metadata()
+    first_line: dict[str, int] = {}
+    for number, line in enumerate(read_text_file(metadata, "metadata.csv").splitlines(), start=1):
         if not line.strip():
             continue
         fields = line.split("|")
-        if len(fields) < 2 or not fields[0].strip():
-            raise ValueError(f"{metadata}:{number}: expected 'id|text[|normalized]', got {line!r}")
         utt_id = fields[0].strip()
-        if utt_id in seen:
-            raise ValueError(f"{metadata}:{number}: duplicate id {utt_id}")
-        seen.add(utt_id)
-        text = (fields[2] if len(fields) > 2 and fields[2].strip() else fields[1]).strip()
-        audio = root / "wavs" / f"{utt_id}.wav"
-        if not audio.is_file():
-            raise FileNotFoundError(f"{audio} listed in {metadata}:{number} does not exist")
-        entries.append(CorpusEntry(utt_id, text, audio))
-    if not entries:
-        raise ValueError(f"{metadata} lists no utterances")
-    return entries
+        text = (fields[2] if len(fields) > 2 and fields[2].strip() else fields[1]).strip() if len(fields) > 1 else ""
+        problem = _row_problem(root, utt_id, fields, text, first_line)
+        if problem:
+            found.bad.append(BadRow(number, utt_id or "-", problem))
+            continue
+        first_line[utt_id] = number
+        found.entries.append(CorpusEntry(utt_id, text, root / "wavs" / f"{utt_id}.wav", number))
+    return found
+
+
+def _row_problem(root: Path, utt_id: str, fields: list[str], text: str, first_line: dict[str, int]) -> str | None:
+    if len(fields) < 2 or not utt_id:
+        return "expected 'id|text[|normalized]'"
+    unusable = name_problem(utt_id)
+    if unusable:
+        return f"the id {unusable} (it must be a plain file name)"
+    if utt_id in first_line:
+        return f"duplicate id (first on line {first_line[utt_id]})"
+    if not (root / "wavs" / f"{utt_id}.wav").is_file():
+        return f"wavs/{utt_id}.wav does not exist"
+    if not text:
+        return "empty transcript"
+    return None
+
+
+def read_metadata(root: str | Path) -> list[CorpusEntry]:
+    """The rows of an LJSpeech-layout folder (see :func:`scan_metadata`); any bad row is a :class:`BadRowsError`
+    that lists them all."""
+    found = scan_metadata(root)
+    if found.bad:
+        raise BadRowsError(Path(root) / "metadata.csv", found.bad, "fix them or leave them out (data prepare --skip-bad)")
+    if not found.entries:
+        raise ValueError(f"{Path(root) / 'metadata.csv'} lists no utterances")
+    return found.entries
 
 
 def standard_split_texts(split: str) -> dict[str, str]:

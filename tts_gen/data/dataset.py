@@ -102,6 +102,12 @@ class TTSDataset(UtteranceDataset):
         super().__init__(utterances)
         self.features = features
         self.tokens = [tokens_of(utt, tokenizer) for utt in utterances]
+        for utt, tokens in zip(utterances, self.tokens):
+            if utt.n_frames < len(tokens):
+                raise ValueError(
+                    f"utterance {utt.id} has {utt.n_frames} mel frames for {len(tokens)} tokens, too few to align; "
+                    "prepare the data again (tts-gen data prepare --skip-bad leaves such rows out)"
+                )
         self.durations = durations
         if durations is not None:
             for utt, tokens in zip(utterances, self.tokens):

@@ -2,7 +2,8 @@
 durations stored under each spine.
 
 Training, vocoder training, teacher-forced dumps and evaluation all open a prepared folder through
-:func:`open_prepared`, which refuses a folder whose features were made with other audio settings.
+:func:`open_prepared`, which refuses a folder whose preparation did not finish and one whose features were made
+with other audio settings.
 
 ``tts-gen align`` stores the alignment durations of every utterance under one trained spine (text encoder +
 duration predictor) in ``alignments/<spine id>.json``; the file names its spine, so durations are never used
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from tts_gen.audio import AudioConfig
 from tts_gen.data.features import FeatureStore, feature_key
-from tts_gen.data.manifest import PreparedInfo, Utterance, read_manifest, read_prepared_info
+from tts_gen.data.manifest import PreparedInfo, Utterance, check_complete, read_manifest, read_prepared_info
 from tts_gen.errors import TTSGenError
 from tts_gen.files import write_json
 
@@ -68,9 +69,15 @@ class PreparedData:
 
 
 def open_prepared(data_dir: str | Path, audio: AudioConfig) -> PreparedData:
-    """Opens ``data_dir`` for ``audio``; a folder prepared with other settings is an :class:`AudioSettingsMismatch`."""
+    """Opens ``data_dir`` for ``audio``.
+
+    Raises:
+        IncompleteDataError: its preparation did not finish, or its manifests changed since.
+        AudioSettingsMismatch: it was prepared with other audio settings.
+    """
     root = Path(data_dir)
     info = read_prepared_info(root)
+    check_complete(root, info)
     if info.feature_key != feature_key(audio):
         raise AudioSettingsMismatch(
             f"{root} was prepared with other audio settings than the model's; prepare the corpus again with "

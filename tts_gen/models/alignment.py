@@ -18,9 +18,18 @@ import numba
 import numpy as np
 import torch
 
+from tts_gen.errors import TTSGenError
 from tts_gen.models.layers.masks import round_up
+from tts_gen.validation import NonFiniteOutputError, finite_number
 
 NEG_INF = -1e30
+MAX_SENTENCE_FRAMES = 8192
+"""The longest sentence synthesis produces, in mel frames (95 s at 22,050 Hz with a hop of 256): a longer
+prediction (a huge ``length_scale``, a broken duration predictor) is an error before its memory is allocated."""
+
+
+class SentenceTooLongError(TTSGenError, ValueError):
+    """The predicted length of a sentence is above :data:`MAX_SENTENCE_FRAMES`."""
 
 
 @numba.njit(cache=False, nogil=True)
@@ -154,6 +163,7 @@ def predicted_durations(
     x_mask: torch.Tensor,
     length_scale: float | torch.Tensor = 1.0,
     frame_multiple: int = 1,
+    max_frames: int = MAX_SENTENCE_FRAMES,
 ) -> torch.Tensor:
     """Integer durations from predicted log-durations, as Glow-TTS / Grad-TTS do at synthesis.
 
@@ -162,20 +172,44 @@ def predicted_durations(
 
     Args:
         log_durations: (B, 1, T_text); x_mask: (B, 1, T_text).
-        length_scale: a positive number, or a tensor (an exported graph's input, not checked).
+        length_scale: a finite number > 0 (> 1 speaks slower), or a tensor (an exported graph's input; then
+            neither it nor the length is checked, as a graph cannot raise).
+        max_frames: the longest sentence allowed, checked before anything of that length is allocated.
 
     Returns:
         (B, T_text) long durations, zero on padded tokens, each row summing to >= 1 frame.
+
+    Raises:
+        NumberOutOfRangeError: ``length_scale`` is not a finite number > 0.
+        SentenceTooLongError: a sentence would be longer than ``max_frames`` frames.
     """
-    if not isinstance(length_scale, torch.Tensor) and length_scale <= 0:
-        raise ValueError(f"length_scale must be positive, got {length_scale}")
-    durations = torch.ceil(torch.exp(log_durations.float()) * x_mask * length_scale).squeeze(1).long()
-    durations = durations * x_mask.squeeze(1).long()
+    if isinstance(length_scale, torch.Tensor):
+        frames = torch.ceil(torch.exp(log_durations.float()) * x_mask * length_scale)
+    else:
+        frames = _checked_frames(log_durations, x_mask, length_scale, max_frames)
+    durations = frames.squeeze(1).long()
     totals = durations.sum(-1).clamp(min=1)
     target = round_up(totals, frame_multiple)
     last = x_mask.squeeze(1).long().sum(-1) - 1  # (B,) index of each item's last token
     durations[torch.arange(durations.shape[0]), last] += target - durations.sum(-1)
     return durations
+
+
+def _checked_frames(
+    log_durations: torch.Tensor, x_mask: torch.Tensor, length_scale: float, max_frames: int
+) -> torch.Tensor:
+    """(B, 1, T_text) frames per token, after checking ``length_scale`` and each sentence's total length."""
+    length_scale = finite_number(length_scale, "length_scale", minimum=0.0, above_minimum=True)
+    frames = torch.ceil(torch.exp(log_durations.float()) * x_mask * length_scale)  # may be inf
+    totals = frames.sum((1, 2))  # (B,)
+    if bool(torch.isnan(totals).any()):
+        raise NonFiniteOutputError("the duration predictor gave non-finite durations; the checkpoint is damaged")
+    if float(totals.max()) > max_frames:
+        raise SentenceTooLongError(
+            f"a sentence would last {float(totals.max()):.0f} frames, more than the maximum of {max_frames} frames "
+            f"per sentence; lower length_scale ({length_scale:g}) or split the sentence"
+        )
+    return frames
 
 
 def prior_loss(y: torch.Tensor, mu_y: torch.Tensor, y_mask: torch.Tensor) -> torch.Tensor:

@@ -126,8 +126,12 @@ class TTSModel(nn.Module):
             y_mask (B, 1, T)); lengths are trimmed to the decoder's frame multiple.
         """
         y_lengths = batch.y_lengths // self.frame_multiple * self.frame_multiple
-        if bool((y_lengths < batch.x_lengths).any()):
-            raise ValueError("an utterance has fewer mel frames than tokens; check the data or its audio settings")
+        short = (y_lengths < batch.x_lengths).nonzero().flatten().tolist()
+        if short:
+            raise ValueError(
+                f"utterance {', '.join(batch.ids[i] for i in short)} has fewer mel frames than tokens; "
+                "leave it out of the data (tts-gen data prepare --skip-bad) or check its audio settings"
+            )
         max_frames = int(y_lengths.max())
         y_mask = sequence_mask(y_lengths, max_frames)
         y = self.normalize(batch.y[..., :max_frames]) * y_mask
@@ -169,13 +173,25 @@ class TTSModel(nn.Module):
     ) -> Synthesis:
         """Token ids (B, T_text) -> raw log-mel with predicted durations (``length_scale`` > 1 is slower)."""
         options = self.decoder.options() if options is None else options
+        cond, mask, durations = self.condition_from_text(x, x_lengths, length_scale)
+        mel = self.decoder.generate(cond, mask, options)
+        return Synthesis(mel=self.denormalize(mel) * mask, lengths=mask.sum((1, 2)).long(), durations=durations)
+
+    def condition_from_text(self, x: torch.Tensor, x_lengths: torch.Tensor, length_scale: float = 1.0):
+        """Token ids (B, T_text) -> (cond (B, n_mels, T), mask (B, 1, T), durations (B, T_text)) with the
+        predicted durations."""
         enc = self.encoder(x, x_lengths)
         durations = predicted_durations(enc.log_durations, enc.x_mask, length_scale, self.frame_multiple)
-        lengths = durations.sum(-1)
-        mask = sequence_mask(lengths)
-        cond = expand(enc.mu_x, durations, mask.shape[-1])
-        mel = self.decoder.generate(cond, mask, options)
-        return Synthesis(mel=self.denormalize(mel) * mask, lengths=lengths, durations=durations)
+        mask = sequence_mask(durations.sum(-1))
+        return expand(enc.mu_x, durations, mask.shape[-1]), mask, durations
+
+    @torch.no_grad()
+    def trajectory(self, x: torch.Tensor, x_lengths: torch.Tensor, options: Any = None) -> list:
+        """How the decoder crosses from its starting point to the mel for the text ``x`` (one item): (label,
+        state (C, T)) pairs (see :meth:`Decoder.trajectory`), in the normalized mel space or the latent space."""
+        options = self.decoder.options() if options is None else options
+        cond, mask, _ = self.condition_from_text(x[:1], x_lengths[:1])
+        return [(label, state[0]) for label, state in self.decoder.trajectory(cond, mask, options)]
 
     @torch.no_grad()
     def teacher_forced(self, batch: TTSBatch, options: Any = None) -> Synthesis:

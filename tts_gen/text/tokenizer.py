@@ -6,6 +6,7 @@ import re
 import warnings
 from dataclasses import dataclass
 
+from tts_gen.errors import TTSGenError
 from tts_gen.text.normalize import normalize_text
 from tts_gen.text.phonemize import phonemize_words, word_units
 from tts_gen.text.pronunciations import Pronunciations, inline_segments
@@ -30,6 +31,10 @@ class TextConfig:
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ValueError(f"text mode must be one of {list(MODES)}, got {self.mode!r}")
+
+
+class UnspeakableTextError(TTSGenError, ValueError):
+    """A text with nothing to speak: no words, numbers or letters are left after normalization."""
 
 
 def has_speech(units: list[str]) -> bool:
@@ -184,7 +189,7 @@ class Tokenizer:
         """
         units, names = self._units_and_words(text)
         if not has_speech(units):
-            raise ValueError(
+            raise UnspeakableTextError(
                 f"the text {text!r} has nothing to speak: after normalization it has no words; "
                 "give English words, numbers or letters"
             )

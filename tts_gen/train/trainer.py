@@ -4,7 +4,7 @@ It runs unchanged on the CPU, one GPU or several under ``torchrun``. Features: A
 schedule, gradient clipping, optional EMA of the weights, bf16/fp16 autocast on CUDA, skipping (and counting)
 steps whose loss or gradient is not finite, validation every N steps, atomic checkpoints (last K + best),
 exact resume (weights, optimizers, schedulers, scaler, EMA, step, sampler position, RNG states), a progress
-bar, TensorBoard logs, and a checkpoint on Ctrl-C so that nothing is lost. Adversarial models (those with a
+bar, TensorBoard logs, and a checkpoint on Ctrl-C or SIGTERM so that nothing is lost. Adversarial models (those with a
 ``discriminator``) get a discriminator step before each generator step; see :mod:`tts_gen.trainable`.
 """
 
@@ -26,13 +26,15 @@ from tqdm import tqdm
 
 from tts_gen.config import ConfigError
 from tts_gen.data.dataset import LengthBucketSampler
-from tts_gen.errors import TTSGenError
+from tts_gen.errors import Terminated, TTSGenError
 from tts_gen.files import write_text
-from tts_gen.runs import latest_checkpoint, load_checkpoint, prune_checkpoints, save_checkpoint, versions
+from tts_gen.runs import load_latest_checkpoint, prune_checkpoints, save_checkpoint, versions
+from tts_gen.runtime import hardware
 from tts_gen.train.config import TrainConfig
 from tts_gen.train.distributed import DistributedContext, average_gradients
 from tts_gen.train.logging import TrainLogger
 from tts_gen.train.optim import EMA, build_optimizer, build_scheduler
+from tts_gen.train.signals import sigterm_as_interrupt
 from tts_gen.train.state import rng_state, set_rng_state
 from tts_gen.trainable import Sample, StepOutput, Trainable
 
@@ -111,6 +113,10 @@ class Trainer:
         self.discriminator = getattr(model, "discriminator", None)
         discriminator_ids = {id(p) for p in self.discriminator.parameters()} if self.discriminator else set()
         self.generator_params = [p for p in model.parameters() if id(p) not in discriminator_ids and p.requires_grad]
+        if not self.generator_params:
+            raise ConfigError(
+                "the model has nothing to train (no parameter takes gradients): a prior run on a frozen spine"
+            )
         self.optimizers = {"generator": build_optimizer(self.generator_params, config, config.learning_rate)}
         if self.discriminator is not None:
             lr = config.discriminator_learning_rate or config.learning_rate
@@ -149,6 +155,7 @@ class Trainer:
             "epoch": self.position.epoch,
             "batch_in_epoch": self.position.batch_in_epoch,
             "train_seconds": self.position.seconds,
+            "train_device": {**hardware(self.device), "world_size": self.context.world_size},
             "utterances_seen": self.position.utterances,
             "best_val": self.best_val,
             "best_metric": self.model.validation_metric,
@@ -158,10 +165,10 @@ class Trainer:
         }
 
     def _resume(self) -> None:
-        path = latest_checkpoint(self.run_dir)
-        if path is None:
+        found = load_latest_checkpoint(self.run_dir, map_location=self.device)  # newest intact one
+        if found is None:
             return
-        state = load_checkpoint(path, map_location=self.device)
+        path, state = found
         self.model.load_state_dict(state["model"])
         if self.ema is not None:
             self.ema.load_state_dict(state["ema"] or state["model"])
@@ -390,6 +397,7 @@ class Trainer:
             dynamic_ncols=True,
         )
         started, first_step = time.time(), self.position.step
+        restore_sigterm = sigterm_as_interrupt()  # what schedulers and `docker stop` send
         try:
             while self.position.step < target and not self.budget_spent():
                 self.sampler.set_epoch(self.position.epoch, self.position.batch_in_epoch)
@@ -410,11 +418,13 @@ class Trainer:
                 else:
                     self.position.epoch += 1
                     self.position.batch_in_epoch = 0
-        except KeyboardInterrupt:
-            bar.write(f"interrupted: saving a checkpoint at step {self.position.step}")
+        except KeyboardInterrupt as stop:
+            reason = "terminated" if isinstance(stop, Terminated) else "interrupted"
+            bar.write(f"{reason}: saving a checkpoint at step {self.position.step}")
             self.save()
             raise
         finally:
+            restore_sigterm()
             bar.close()
             self.logger.close()
         if self.position.step % self.config.checkpoint_every and not self.budget_spent():

@@ -15,13 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from tts_gen.audio import AudioConfig, load_wav
 from tts_gen.data.dataset import UtteranceDataset, pad_sequences
 from tts_gen.data.features import FeatureStore
 from tts_gen.data.manifest import Utterance, read_manifest
+from tts_gen.files import load_npy
 
 
 @dataclass
@@ -64,7 +64,7 @@ class MelSource:
         path = self.mels_dir / f"{utt.id}.npy"
         if not path.is_file():
             raise FileNotFoundError(f"no dumped mel for {utt.id} at {path}; run `tts-gen dump-mels` for this split")
-        mel = torch.from_numpy(np.load(path)).float()
+        mel = torch.from_numpy(load_npy(path)).float()
         if mel.dim() != 2 or mel.shape[0] != self.store.audio.n_mels:
             raise ValueError(
                 f"{path} holds a mel of shape {tuple(mel.shape)}; expected ({self.store.audio.n_mels}, frames)"

@@ -28,7 +28,12 @@ class EvaluationConfig:
         vocoder: ``griffin-lim`` or a vocoder run folder / checkpoint.
         max_utts: the first N utterances of the split (0 = all).
         sweeps: option name -> values as text (converted to the option's type), each value one more condition
-            (an option the family lacks is skipped).
+            (an option the family lacks is skipped); ``nfe`` sweeps network evaluations through ``steps``.
+        choose: option name -> candidate values (text): before the test split, each candidate is scored on the
+            first ``choose_utts`` validation sentences (ASR word error rate, then mel L1 on ties) and the best
+            one becomes the ``model`` condition's value (the operating point; empty = the run's defaults).
+        learning_curve: also score every step checkpoint of the run on the first ``curve_utts`` test sentences
+            (word error rate and mel L1), against training time and utterance passes.
         diversity_samples: samples per sentence for the diversity of stochastic families (< 2 = none).
         robustness_max: the first N robustness sentences (-1 = all).
         skip: metric groups not to compute, from :data:`SKIPPABLE`.
@@ -48,11 +53,20 @@ class EvaluationConfig:
     robustness_max: int = -1
     skip: list[str] = field(default_factory=list)
     world: WorldConfig = field(default_factory=WorldConfig)
+    choose: dict[str, list[str]] = field(default_factory=dict)
+    choose_utts: int = 20
+    learning_curve: bool = False
+    curve_utts: int = 10
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.skip) - set(SKIPPABLE))
         if unknown:
             raise ValueError(f"cannot skip {', '.join(unknown)}; choose from: {', '.join(SKIPPABLE)}")
+        if len(self.choose) > 1:
+            raise ValueError(f"--choose takes one option, got {', '.join(self.choose)}")
+        for name in ("max_utts", "choose_utts", "curve_utts"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
 
 
 @dataclass
@@ -77,9 +91,16 @@ def seed_for(seed: int, *parts: Any) -> int:
     return zlib.crc32("|".join(str(p) for p in (seed, *parts)).encode()) & 0x7FFFFFFF
 
 
+NFE = "nfe"  # the sweep over network evaluations, set through each family's ``steps``
+
+
 def parse_sweep(options_class: type, family: str, name: str, values: list[str]) -> tuple[list[Any], str | None]:
     """Values of a sweep (text) converted to the option's type, or ([], note) when the family lacks the option."""
     hints = typing.get_type_hints(options_class)
+    if name == NFE:
+        if "steps" not in hints:
+            return [], f"the {family} decoder has no step count; the {NFE} sweep was skipped"
+        hints = {NFE: int}
     if name not in hints:
         have = ", ".join(hints) or "none"
         return [], f"the {family} decoder has no option '{name}' (its options: {have}); the {name} sweep was skipped"

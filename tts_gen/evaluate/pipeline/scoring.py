@@ -32,7 +32,6 @@ class Scorer:
         self.sample_rate = evaluator.audio.sample_rate
         self.log = RowLog(self.out / "utterances.jsonl")
         self.by_id = {utt.id: utt for utt in evaluator.utterances}
-        self._recognizer = None
         self._dnsmos = None
         self._reference_world: dict[str, WorldFeatures] = {}
 
@@ -40,11 +39,7 @@ class Scorer:
 
     @property
     def recognizer(self):
-        if self._recognizer is None:
-            from tts_gen.evaluate.metrics.asr import Recognizer
-
-            self._recognizer = Recognizer()
-        return self._recognizer
+        return self.evaluator.recognizer
 
     @property
     def dnsmos(self):

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import platform
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -106,34 +105,17 @@ def git_state(path: Path) -> dict[str, Any]:
     return {"commit": commit, "dirty": bool(status.strip())}
 
 
-def cpu_name() -> str:
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
-
-
-def hardware(device) -> dict[str, Any]:
-    """The machine an evaluation ran on (its timings mean nothing without it)."""
-    import torch
-
-    info = {
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "torch": str(torch.__version__),
-        "cpu": cpu_name(),
-        "cpu_count": os.cpu_count(),
-        "torch_threads": torch.get_num_threads(),
-        "device": str(device),
-    }
-    if device.type == "cuda":
-        info["gpu"] = torch.cuda.get_device_name(device)
-    return info
-
-
-IDENTITY_KEYS = ("checkpoint", "checkpoint_step", "config_hash", "data_dir", "split", "vocoder", "seed", "length_scale")
+IDENTITY_KEYS = (
+    "checkpoint",
+    "checkpoint_step",
+    "config_hash",
+    "data_dir",
+    "split",
+    "vocoder",
+    "seed",
+    "length_scale",
+    "choose",
+)
 
 
 def write_or_check_identity(path: Path, info: dict[str, Any]) -> dict[str, Any]:
@@ -149,5 +131,12 @@ def write_or_check_identity(path: Path, info: dict[str, Any]) -> dict[str, Any]:
             )
         info = {**saved, **{k: v for k, v in info.items() if k not in IDENTITY_KEYS}}
     path.parent.mkdir(parents=True, exist_ok=True)
+    write_json(path, clean(info))
+    return info
+
+
+def update_info(path: Path, values: dict[str, Any]) -> dict[str, Any]:
+    """Adds ``values`` to ``eval.json`` (what an evaluation found out on its way); returns the whole."""
+    info = {**json.loads(path.read_text()), **values}
     write_json(path, clean(info))
     return info

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tts_gen.evaluate.metrics.catalogue import summarize_rows
-from tts_gen.evaluate.pipeline.plan import condition_name
+from tts_gen.evaluate.pipeline.plan import NFE, condition_name
 from tts_gen.evaluate.pipeline.store import RowLog, clean
 from tts_gen.files import write_json
 
@@ -48,10 +48,11 @@ def summarize(rows: list[dict], info: dict, notes: list[str], complete: bool, pe
             "metrics": summarize_rows(group, seed=info.get("seed", 0)),
         }
     sweeps = {}
+    defaults = {**info.get("options", {}), NFE: info.get("sampling", {}).get("nfe")}
     for option, values in info.get("sweeps", {}).items():
         points = [{"value": value, "condition": condition_name(option, value)} for value in values]
-        if option in info.get("options", {}):
-            points.append({"value": info["options"][option], "condition": "model", "default": True})
+        if defaults.get(option) is not None and defaults[option] not in values:
+            points.append({"value": defaults[option], "condition": "model", "default": True})
         sweeps[option] = [p for p in points if p["condition"] in conditions]
     return {
         "eval": info,

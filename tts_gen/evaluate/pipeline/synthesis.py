@@ -2,18 +2,24 @@
 
 Test sentences are synthesized from the manifest's tokens as one sequence each (as the model was trained),
 not split into sentences as ``tts-gen synth`` does, so that they stay comparable with their recordings.
+
+``eval.json`` records, besides what was evaluated, how the model was trained (its budget: steps, batch,
+utterance passes, minutes, device, learning rate, loss window; its protocol and spine), how it samples (sampler
+and network evaluations) and the machine's load around the timed syntheses.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 import statistics
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from tqdm import tqdm
 
@@ -22,11 +28,12 @@ from tts_gen.evaluate.metrics.likelihood import likelihood_terms, loss_terms
 from tts_gen.evaluate.metrics.mcd import mel_l1
 from tts_gen.evaluate.metrics.robustness import robustness_sentences
 from tts_gen.evaluate.metrics.speed import PeakMemory, parameter_count, real_time_factor
-from tts_gen.evaluate.pipeline.plan import EvaluationConfig, Job, condition_name, parse_sweep, seed_for
-from tts_gen.evaluate.pipeline.store import RowLog, git_state, hardware, write_or_check_identity
-from tts_gen.files import save_npy
+from tts_gen.evaluate.pipeline.plan import NFE, EvaluationConfig, Job, condition_name, parse_sweep, seed_for
+from tts_gen.evaluate.pipeline.store import RowLog, git_state, update_info, write_or_check_identity
+from tts_gen.files import atomic_write, save_npy
 from tts_gen.runs import checkpoint_run_dir, resolve_checkpoint
-from tts_gen.runtime import resolve_device, synchronize
+from tts_gen.runtime import hardware, resolve_device, synchronize
+from tts_gen.spine import spine_of_run
 
 
 @dataclass
@@ -38,6 +45,31 @@ class SynthOutput:
     durations: list[int]
     acoustic_seconds: float
     vocoder_seconds: float
+
+
+def training_budget(payload: dict, experiment) -> dict[str, Any]:
+    """What a run spent to reach a checkpoint, and how it trained: the budget a report row states."""
+    decoder, train = experiment.model.decoder, experiment.train
+    window = getattr(decoder, "segment_frames", 0)
+    seconds = window * experiment.audio.hop_length / experiment.audio.sample_rate
+    return {
+        "steps": payload.get("step"),
+        "batch_size": train.batch_size,
+        "utterances": payload.get("utterances_seen"),
+        "minutes": (payload.get("train_seconds") or 0.0) / 60,
+        "device": payload.get("train_device"),
+        "learning_rate": train.learning_rate,
+        "loss_window": f"{window} frames ({seconds:.1f} s)" if window else "whole utterances",
+        "best_metric": payload.get("best_metric"),
+        "best_value": payload.get("best_val"),
+    }
+
+
+def sampling_of(decoder, options: Any) -> dict[str, Any]:
+    """The sampler of ``options`` and its network evaluations per sample (NFE)."""
+    nfe = decoder.network_evaluations(options)
+    default = "one pass" if nfe == 1 else "autoregressive"
+    return {"sampler": getattr(options, "sampler", default), "nfe": nfe}
 
 
 class Evaluator:
@@ -60,6 +92,7 @@ class Evaluator:
         self.family = self.experiment.model.decoder.family
         data_dir = Path(config.data_dir).resolve()
         prepared = open_prepared(data_dir, self.audio)
+        self.prepared = prepared
         self.features = prepared.features
         utterances = prepared.manifest(config.split)
         if config.max_utts > 0:
@@ -70,8 +103,10 @@ class Evaluator:
         self.dataset = TTSDataset(utterances, self.features, self.tokenizer)
         self.frame_seconds = self.audio.hop_length / self.audio.sample_rate
         self.notes: list[str] = []
+        self.chosen: dict[str, Any] = {}  # the operating point, once chosen on the validation split
         self.defaults = dataclasses.asdict(self.model.decoder.options())
         self.sweeps = self._plan_sweeps()
+        self._recognizer = None
         self.stochastic = "temperature" in self.defaults
         if config.diversity_samples >= 2 and "diversity" not in config.skip and not self.stochastic:
             self.notes.append(f"the {self.family} decoder has no temperature: diversity was not measured")
@@ -94,7 +129,11 @@ class Evaluator:
                 "train_seed": self.experiment.train.seed,
                 "utterances": len(utterances),
                 "options": self.defaults,
+                "sampling": sampling_of(self.model.decoder, self.model.decoder.options()),
                 "sweeps": {name: values for name, values in self.sweeps.items()},
+                "protocol": "shared" if payload.get("spine") else "own encoder",
+                "spine": spine_of_run(self.model, self.tokenizer, payload, checkpoint),
+                "budget": training_budget(payload, self.experiment),
                 "skip": list(config.skip),
                 "world": dataclasses.asdict(config.world),
                 "parameters": parameter_count(self.model, exclude=self.model.discriminator),
@@ -116,9 +155,51 @@ class Evaluator:
             converted, note = parse_sweep(self.model.decoder.options_class, self.family, name, values)
             if note:
                 self.notes.append(note)
+            elif name == NFE:
+                sweeps[name] = self._reachable_nfes(converted)
             else:
                 sweeps[name] = converted
         return sweeps
+
+    def _reachable_nfes(self, values: list[int]) -> list[int]:
+        per_step = self.model.decoder.network_evaluations(self.model.decoder.options(steps=1))
+        reachable = [value for value in values if value >= per_step and value % per_step == 0]
+        if len(reachable) < len(values):
+            skipped = ", ".join(str(v) for v in values if v not in reachable)
+            self.notes.append(f"the {self.family} sampler takes {per_step} evaluations per step: nfe {skipped} skipped")
+        return reachable
+
+    def sweep_options(self, name: str, value: Any) -> dict[str, Any]:
+        """The options of one sweep point (an ``nfe`` point sets ``steps``)."""
+        if name == NFE:
+            return {"steps": value // self.model.decoder.network_evaluations(self.model.decoder.options(steps=1))}
+        return {name: value}
+
+    def decoder_options(self, overrides: dict[str, Any]) -> Any:
+        """The family's options of a synthesis: the run's defaults, the chosen operating point, then ``overrides``."""
+        return self.model.decoder.options(**{**self.chosen, **overrides})
+
+    def choose(self, values: dict[str, Any]) -> None:
+        """Makes ``values`` the operating point of every later synthesis and records it in ``eval.json``."""
+        self.chosen = values
+        options = self.decoder_options({})
+        self.info = update_info(
+            self.out / "eval.json",
+            {
+                "chosen": values,
+                "options": dataclasses.asdict(options),
+                "sampling": sampling_of(self.model.decoder, options),
+            },
+        )
+
+    @property
+    def recognizer(self):
+        """The offline recognizer (loaded on first use)."""
+        if self._recognizer is None:
+            from tts_gen.evaluate.metrics.asr import Recognizer
+
+            self._recognizer = Recognizer()
+        return self._recognizer
 
     @property
     def reference_rate(self) -> float:
@@ -131,7 +212,7 @@ class Evaluator:
         test = [(i, utt, self.dataset.tokens[i]) for i, utt in enumerate(self.utterances)]
         conditions: list[tuple[str, dict[str, Any]]] = [("model", {})]
         for name, values in self.sweeps.items():
-            conditions += [(condition_name(name, value), {name: value}) for value in values]
+            conditions += [(condition_name(name, value), self.sweep_options(name, value)) for value in values]
         if "copy-synthesis" not in self.config.skip:
             conditions.insert(0, ("copy-synthesis", {}))
         jobs = [
@@ -166,10 +247,28 @@ class Evaluator:
         if not todo:
             return
         self.model.eval()
-        self.synthesize(self.dataset.tokens[0], self.model.decoder.options(), seed=0)  # warm-up, not recorded
+        self.synthesize(self.dataset.tokens[0], self.decoder_options({}), seed=0)  # warm-up, not recorded
         self.meter = PeakMemory(self.device)
+        load = {"before": os.getloadavg()[0]}
         for job in tqdm(todo, desc="synthesize", unit="utt", disable=not progress, dynamic_ncols=True):
             self.synth_log.append(self.run_job(job))
+        self.info = update_info(self.out / "eval.json", {"load_average": {**load, "after": os.getloadavg()[0]}})
+
+    @torch.no_grad()
+    def save_crossing(self) -> None:
+        """The states of one sample's crossing from the family's starting point to the mel, for the first test
+        sentence (``crossing.npz``, labels in ``eval.json``)."""
+        if (self.out / "crossing.npz").is_file():
+            return
+        tokens = torch.tensor([self.dataset.tokens[0]], device=self.device)
+        torch.manual_seed(seed_for(self.config.seed, "crossing"))
+        states = self.model.trajectory(
+            tokens, torch.tensor([tokens.shape[1]], device=self.device), self.decoder_options({})
+        )
+        with atomic_write(self.out / "crossing.npz") as handle:
+            np.savez(handle, *[state.float().cpu().numpy() for _, state in states])
+        labels = [label for label, _ in states]
+        self.info = update_info(self.out / "eval.json", {"crossing": {"id": self.utterances[0].id, "labels": labels}})
 
     @torch.no_grad()
     def vocode(self, mel: torch.Tensor) -> tuple[torch.Tensor, float]:
@@ -181,8 +280,12 @@ class Evaluator:
         return wav.cpu().clamp(-1, 1), time.perf_counter() - started
 
     @torch.no_grad()
-    def synthesize(self, tokens: list[int], options: Any, seed: int, measure: bool = False) -> SynthOutput:
-        """Token ids -> mel -> waveform with the family's ``options``, timed (and memory-measured)."""
+    def synthesize(
+        self, tokens: list[int], options: Any, seed: int, measure: bool = False, model: Any = None
+    ) -> SynthOutput:
+        """Token ids -> mel -> waveform with the family's ``options``, timed (and memory-measured); ``model``
+        defaults to the evaluated one."""
+        model = self.model if model is None else model
         torch.manual_seed(seed)
         x = torch.tensor([tokens], dtype=torch.long, device=self.device)
         lengths = torch.tensor([len(tokens)], dtype=torch.long, device=self.device)
@@ -190,7 +293,7 @@ class Evaluator:
         with meter:
             synchronize(self.device)
             started = time.perf_counter()
-            synthesis = self.model.synthesize(x, lengths, options, self.config.length_scale)
+            synthesis = model.synthesize(x, lengths, options, self.config.length_scale)
             synchronize(self.device)
             acoustic_seconds = time.perf_counter() - started
             mel = synthesis.mel[0, :, : int(synthesis.lengths[0])]
@@ -216,13 +319,14 @@ class Evaluator:
             row.update(self._save(job.condition, job.id, wav, None))
             audio_seconds = wav.numel() / self.audio.sample_rate
             return {**row, "audio_seconds": audio_seconds, "rtf_vocoder": real_time_factor(seconds, audio_seconds)}
-        options = self.model.decoder.options(**job.options)
+        options = self.decoder_options(job.options)
         out = self.synthesize(job.tokens, options, seed, measure=True)
         audio_seconds = out.wav.numel() / self.audio.sample_rate
         row.update(self._save(job.condition, job.id, out.wav, out.mel))
         row.update(
             {
-                "options": {**self.defaults, **job.options},
+                "options": dataclasses.asdict(options),
+                "nfe": self.model.decoder.network_evaluations(options),
                 "seed": seed,
                 "audio_seconds": audio_seconds,
                 "durations": out.durations,
@@ -239,21 +343,25 @@ class Evaluator:
             row.update(self._diversity(job, options))
         return row
 
-    def _batch(self, job: Job):
+    def batch_of(self, dataset, index: int):
         from tts_gen.data.dataset import collate_tts
 
-        return collate_tts([self.dataset[job.index]]).to(self.device)
+        return collate_tts([dataset[index]]).to(self.device)
+
+    @torch.no_grad()
+    def mel_l1_at_true_durations(self, batch, options: Any, seed: int, model: Any = None) -> float:
+        """mel-L1 of the decoder's output at the aligner's durations against the recording (one-item batch)."""
+        model = self.model if model is None else model
+        torch.manual_seed(seed)
+        synthesis = model.teacher_forced(batch, options)
+        frames = int(synthesis.lengths[0])
+        return mel_l1(synthesis.mel[0, :, :frames].float().cpu(), batch.y[0, :, :frames].cpu())
 
     @torch.no_grad()
     def _teacher_forced(self, job: Job, options: Any, seed: int) -> dict[str, Any]:
         """mel-L1 with the aligner's durations; for ``model``: the loss terms and the likelihood."""
-        batch = self._batch(job)
-        torch.manual_seed(seed)
-        synthesis = self.model.teacher_forced(batch, options)
-        frames = int(synthesis.lengths[0])
-        result: dict[str, Any] = {
-            "mel_l1": mel_l1(synthesis.mel[0, :, :frames].float().cpu(), batch.y[0, :, :frames].cpu())
-        }
+        batch = self.batch_of(self.dataset, job.index)
+        result: dict[str, Any] = {"mel_l1": self.mel_l1_at_true_durations(batch, options, seed)}
         reference_mel = self.out / f"mels/reference/{job.id}.npy"
         if not reference_mel.is_file():
             save_npy(reference_mel, batch.y[0, :, : int(batch.y_lengths[0])].cpu().numpy())

@@ -1,17 +1,17 @@
 """``tts-gen compare``: one report across families, as ``report.md`` (with PNG and WAV files beside it) and a
-self-contained ``report.html`` (images and audio embedded as data URIs).
+self-contained ``report.html`` (images and audio embedded as data URIs), read top down:
 
-Sections: the corpus; one table of every metric per family (mean and 95% bootstrap interval, the best family in
-bold; the recordings and copy-synthesis as ceilings); paired tests between families (Wilcoxon signed-rank on
-per-utterance scores, Holm-adjusted); sweeps (quality against steps / temperature and against speed);
-robustness; cost; mel spectrograms of one sentence side by side; audio players; training losses; and a
-reproducibility block. Run folders with no evaluation contribute their training losses only.
+the corpus and the protocol (which spine every run used; runs of different spines are refused unless allowed);
+the verdict in words (which families differ significantly on which measure, and which do not; timing warnings);
+quality against speed with intervals, the recordings and copy-synthesis as lines; the headline table
+(intelligibility, mel distance, speed, memory, parameters, sampler and NFE, operating point) and the budget of
+every row; the operating points chosen on the validation split; learning curves; each family's crossing from
+noise to mel; sweeps of network evaluations; robustness; mel spectrograms; audio players; and, in an appendix,
+every metric, every paired test (significant first), cost, training losses and a reproducibility block.
 """
 
 from __future__ import annotations
 
-import itertools
-import math
 import platform
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -19,9 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tts_gen.evaluate.metrics.catalogue import CATALOGUE, metric
-from tts_gen.evaluate.metrics.stats import holm, paired_test
-from tts_gen.evaluate.pipeline.store import cpu_name, git_state
+from tts_gen.evaluate.metrics.catalogue import metric
+from tts_gen.evaluate.pipeline.store import git_state
 from tts_gen.evaluate.report import plots
 from tts_gen.evaluate.report.entries import Entry, load_entries
 from tts_gen.evaluate.report.render import (
@@ -37,10 +36,22 @@ from tts_gen.evaluate.report.render import (
     to_html,
     to_markdown,
 )
+from tts_gen.evaluate.report.tables import (
+    budget_table,
+    choice_table,
+    cost_table,
+    estimate_text,
+    headline_table,
+    metric_table,
+    model_metrics,
+    robustness_table,
+    significance_table,
+    training_table,
+)
+from tts_gen.evaluate.report.verdict import check_spines, pairwise, protocol_text, unreliable_timings, verdict
 from tts_gen.files import write_text
+from tts_gen.runtime import cpu_name
 
-TESTED = ("mcd_db", "log_f0_rmse", "vuv_error", "mel_l1", "wer", "cer", "dnsmos_ovrl", "nll")
-BAR_METRICS = ("mcd_db", "mel_l1", "wer", "dnsmos_ovrl", "rtf_total")
 SWEEP_METRICS = ("mcd_db", "mel_l1", "wer", "dnsmos_ovrl")
 
 
@@ -48,20 +59,6 @@ SWEEP_METRICS = ("mcd_db", "mel_l1", "wer", "dnsmos_ovrl")
 class ReportPaths:
     markdown: Path
     html: Path
-
-
-def fmt(value: float | None) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "—"
-    return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
-
-
-def estimate_text(value: dict | None) -> str:
-    if not value or value.get("mean") is None:
-        return "—"
-    if value.get("low") is None or value.get("low") == value.get("high"):
-        return fmt(value["mean"])
-    return f"{fmt(value['mean'])} [{fmt(value['low'])}, {fmt(value['high'])}]"
 
 
 def corpus_paragraph(entries: list[Entry]) -> Paragraph:
@@ -85,69 +82,6 @@ def corpus_paragraph(entries: list[Entry]) -> Paragraph:
     if len(corpora) > 1:
         text += " The entries do not share one corpus: their numbers are not comparable."
     return Paragraph(text)
-
-
-def metric_table(evaluated: list[Entry]) -> Table:
-    """Rows = metrics, columns = families (``model`` condition) then the ceilings of the first evaluation."""
-    first = evaluated[0]
-    ceilings = [(name, first.condition(name)) for name in ("reference", "copy-synthesis") if first.condition(name)]
-    keys = [m.key for m in CATALOGUE] + sorted(
-        {k for e in evaluated for k in (e.condition("model") or {}).get("metrics", {}) if k.startswith("loss/")}
-    )
-    names = {"reference": "recordings (ceiling)", "copy-synthesis": "copy-synthesis (ceiling)"}
-    header = ["metric"] + [e.label for e in evaluated] + [names[name] for name, _ in ceilings]
-    rows = []
-    for key in keys:
-        values = [(e.condition("model") or {}).get("metrics", {}).get(key) for e in evaluated]
-        ceiling_values = [c["metrics"].get(key) for _, c in ceilings]
-        if not any(v and v.get("mean") is not None for v in values + ceiling_values):
-            continue
-        info = metric(key)
-        means = [v["mean"] if v and v.get("mean") is not None else None for v in values]
-        finite = [m for m in means if m is not None]
-        best = (
-            (min(finite) if info.better < 0 else max(finite)) if finite and info.better and len(evaluated) > 1 else None
-        )
-        label = f"{info.label} ({info.unit})" + ("" if info.aggregate == "mean" else f", {info.aggregate}")
-        cells = [Cell(label)] + [
-            Cell(estimate_text(v), bold=best is not None and m == best) for v, m in zip(values, means)
-        ]
-        rows.append(cells + [Cell(estimate_text(v)) for v in ceiling_values])
-    caption = (
-        "Mean [95% bootstrap interval] over the test sentences; best family in bold. Ceilings: the recordings "
-        "themselves, and their mels through the same vocoder (the vocoder's share of the error)."
-    )
-    return Table(header, rows, caption)
-
-
-def significance_table(evaluated: list[Entry]) -> Table | None:
-    """Paired Wilcoxon signed-rank tests of every pair of families on the tested metrics, Holm-adjusted."""
-    if len(evaluated) < 2:
-        return None
-    rows = []
-    for key in TESTED:
-        pairs = list(itertools.combinations(evaluated, 2))
-        tests = [paired_test(a.scores("model", key), b.scores("model", key)) for a, b in pairs]
-        if not any(t.n for t in tests):
-            continue
-        adjusted = holm([t.p_value for t in tests])
-        for (a, b), test, p_holm in zip(pairs, tests, adjusted):
-            significant = p_holm is not None and math.isfinite(p_holm) and p_holm < 0.05
-            rows.append(
-                [
-                    Cell(metric(key).label),
-                    Cell(f"{a.label} − {b.label}"),
-                    Cell(str(test.n)),
-                    Cell(f"{fmt(test.mean_difference)} [{fmt(test.low)}, {fmt(test.high)}]"),
-                    Cell(fmt(test.p_value)),
-                    Cell(fmt(p_holm), bold=significant),
-                ]
-            )
-    caption = (
-        "Paired on the sentences both systems have: mean difference [95% bootstrap interval], two-sided Wilcoxon "
-        "signed-rank p, and p adjusted with Holm's method over the pairs of each metric (bold: < 0.05)."
-    )
-    return Table(["metric", "pair", "n", "difference", "p", "p (Holm)"], rows, caption)
 
 
 def sweep_section(evaluated: list[Entry], out_dir: Path) -> list:
@@ -175,54 +109,6 @@ def sweep_section(evaluated: list[Entry], out_dir: Path) -> list:
     if notes:
         blocks.append(Paragraph("Notes: " + " ".join(notes)))
     return blocks
-
-
-def robustness_table(evaluated: list[Entry]) -> Table:
-    rows = []
-    for entry in evaluated:
-        totals = entry.summary.get("robustness", {})
-        wer = (entry.condition("robustness") or {}).get("metrics", {}).get("wer")
-        rows.append(
-            [Cell(entry.label), Cell(str(totals.get("sentences", 0))), Cell(estimate_text(wer))]
-            + [
-                Cell(str(totals.get(k, 0)))
-                for k in ("reference_words", "word_insertions", "word_deletions", "duration_outliers")
-            ]
-        )
-    header = ["family", "sentences", "WER", "words", "inserted (repeats)", "deleted (skips)", "duration outliers"]
-    return Table(header, rows, "The shared robustness set (long sentences, numbers, abbreviations, lists, questions).")
-
-
-def cost_table(evaluated: list[Entry]) -> Table:
-    rows = []
-    for entry in evaluated:
-        metrics = (entry.condition("model") or {}).get("metrics", {})
-        kind = next((r.get("memory_kind") for r in entry.rows if r.get("memory_kind")), "—")
-        rows.append(
-            [
-                Cell(entry.label),
-                Cell(f"{entry.info.get('parameters', 0):,}"),
-                Cell(f"{entry.info.get('vocoder_parameters', 0):,}"),
-            ]
-            + [Cell(estimate_text(metrics.get(k))) for k in ("rtf_acoustic", "rtf_vocoder", "rtf_total")]
-            + [
-                Cell(fmt(metrics.get("peak_memory_mb", {}).get("mean"))),
-                Cell(kind),
-                Cell(entry.info.get("device", "—")),
-            ]
-        )
-    header = [
-        "family",
-        "parameters",
-        "vocoder parameters",
-        "RTF acoustic",
-        "RTF vocoder",
-        "RTF total",
-        "peak memory (MiB)",
-        "memory measured",
-        "device",
-    ]
-    return Table(header, rows, "Speed (seconds of computation per second of audio) and memory of one synthesis.")
 
 
 def common_ids(evaluated: list[Entry]) -> list[str]:
@@ -263,30 +149,6 @@ def audio_table(evaluated: list[Entry], ids: list[str]) -> AudioTable:
     return AudioTable(header, rows)
 
 
-def training_table(entries: list[Entry]) -> Table:
-    rows = []
-    for entry in entries:
-        train = [r for r in entry.training if r.get("split") == "train"]
-        val = [r for r in entry.training if r.get("split") == "val"]
-        last_val = val[-1] if val else {}
-        terms = ", ".join(f"{k} {fmt(v)}" for k, v in last_val.items() if k not in ("split", "step", "loss"))
-        rows.append(
-            [
-                Cell(entry.label),
-                Cell(str(train[-1]["step"]) if train else "—"),
-                Cell(fmt(train[-1].get("loss")) if train else "—"),
-                Cell(fmt(min(r["loss"] for r in val)) if val else "—"),
-                Cell(fmt(last_val.get("loss"))),
-                Cell(terms or "—"),
-            ]
-        )
-    return Table(
-        ["run", "last step", "last train loss", "best val loss", "last val loss", "last val terms"],
-        rows,
-        "Training losses from each run's metrics.jsonl.",
-    )
-
-
 def _entry_lines(entry: Entry) -> list[str]:
     """What identifies one entry: run, checkpoint, config, seeds, corpus, vocoder, code and hardware."""
     info = entry.info
@@ -322,43 +184,76 @@ def reproducibility(entries: list[Entry]) -> Code:
     return Code("\n".join(lines))
 
 
-def build_document(entries: list[Entry], out_dir: Path, audio_sentences: int, title: str) -> Document:
-    document = Document(title)
-    document.add(corpus_paragraph(entries))
-    evaluated = [e for e in entries if e.evaluated]
-    if evaluated:
-        document.add(Heading("Metrics"), metric_table(evaluated))
-        keys = [
-            k for k in BAR_METRICS if any((e.condition("model") or {}).get("metrics", {}).get(k) for e in evaluated)
-        ]
-        if keys:
-            document.add(
-                Image(
-                    plots.metric_bars(evaluated, keys, out_dir / "metrics.png"),
-                    "Each family's mean with its 95% interval.",
-                )
+def curve_section(evaluated: list[Entry], out_dir: Path) -> list:
+    with_curves = [entry for entry in evaluated if entry.curve]
+    if not with_curves:
+        return []
+    keys = [key for key in ("wer", "mel_l1") if any(row.get(key) is not None for e in with_curves for row in e.curve)]
+    n = max(row.get("n", 0) for entry in with_curves for row in entry.curve)
+    image = plots.learning_curves(with_curves, keys, out_dir / "learning_curves.png")
+    caption = (
+        f"Learning curves: each kept checkpoint scored on the first {n} test sentences, against minutes of training "
+        "(left) and utterance passes (right)."
+    )
+    return [Heading("Learning curves"), Image(image, caption)]
+
+
+def crossing_section(evaluated: list[Entry], out_dir: Path) -> list:
+    blocks = []
+    for index, entry in enumerate(evaluated):
+        states = entry.crossing()
+        if states:
+            utterance = entry.info["crossing"]["id"]
+            path = plots.crossing(
+                states, f"{entry.label}: {utterance}", out_dir / f"crossing_{index}_{entry.family}.png"
             )
-        significance = significance_table(evaluated)
-        if significance is not None:
-            document.add(Heading("Paired tests between families"), significance)
+            blocks.append(Image(path, f"{entry.label}: how one sample goes from its starting point to the mel."))
+    return [Heading("The crossing from noise to mel, family by family"), *blocks] if blocks else []
+
+
+def build_document(
+    entries: list[Entry], out_dir: Path, audio_sentences: int, title: str, mixed_spines: bool = False
+) -> Document:
+    """The report, top down: verdict, quality against speed, headline and budgets, learning curves, crossings,
+    sweeps, robustness, listening; the appendix holds every metric, every paired test and the training losses."""
+    check_spines(entries, mixed_spines)
+    document = Document(title)
+    document.add(corpus_paragraph(entries), Paragraph(protocol_text(entries, mixed_spines)))
+    evaluated = [e for e in entries if e.evaluated]
+    if not evaluated:
+        document.add(
+            Paragraph("No entry has been evaluated yet (run `tts-gen evaluate`): only training losses are reported.")
+        )
+    else:
+        results = pairwise(evaluated)
+        flagged = unreliable_timings(evaluated)
+        key = "wer" if any(model_metrics(e).get("wer") for e in evaluated) else "mel_l1"
+        document.add(Heading("Verdict"), *[Paragraph(line) for line in verdict(evaluated, results)])
+        image = plots.quality_speed(evaluated, key, out_dir / "quality_speed.png")
+        document.add(Image(image, f"{metric(key).label} against speed, each with its 95% interval."))
+        document.add(Heading("Headline"), headline_table(evaluated, flagged), budget_table(evaluated))
+        choices = choice_table(evaluated)
+        if choices is not None:
+            document.add(choices)
+        document.add(*curve_section(evaluated, out_dir), *crossing_section(evaluated, out_dir))
         sweeps = sweep_section(evaluated, out_dir)
         if sweeps:
-            document.add(Heading("Sweeps: quality against speed"), *sweeps)
+            document.add(Heading("Quality against network evaluations and speed"), *sweeps)
         document.add(Heading("Robustness"), robustness_table(evaluated))
-        document.add(Heading("Cost"), cost_table(evaluated))
         ids = common_ids(evaluated)
         if ids:
             figure = mel_figure(evaluated, ids[0], out_dir)
             if figure is not None:
                 document.add(Heading("Mel spectrograms"), figure)
             document.add(Heading("Listen"), audio_table(evaluated, ids[:audio_sentences]))
-    else:
-        document.add(
-            Paragraph("No entry has been evaluated yet (run `tts-gen evaluate`): only training losses are reported.")
-        )
+        document.add(Heading("Appendix"), Heading("Every metric", 3), metric_table(evaluated))
+        significance = significance_table(results)
+        if significance is not None:
+            document.add(Heading("Paired tests", 3), significance)
+        document.add(Heading("Cost", 3), cost_table(evaluated))
     if any(e.training for e in entries):
         document.add(
-            Heading("Training"),
+            Heading("Training losses", 3),
             training_table(entries),
             Image(plots.loss_curves(entries, out_dir / "losses.png"), "Total loss against the step."),
         )
@@ -367,13 +262,19 @@ def build_document(entries: list[Entry], out_dir: Path, audio_sentences: int, ti
 
 
 def build_report(
-    inputs: list[str | Path], out_dir: str | Path, audio_sentences: int = 3, title: str = "tts_gen report"
+    inputs: list[str | Path],
+    out_dir: str | Path,
+    audio_sentences: int = 3,
+    title: str = "tts_gen report",
+    mixed_spines: bool = False,
 ) -> ReportPaths:
-    """Writes ``report.md``, ``report.html`` and the PNG / WAV files they use into ``out_dir``."""
+    """Writes ``report.md``, ``report.html`` and the PNG / WAV files they use into ``out_dir``; runs of different
+    spines are refused unless ``mixed_spines``."""
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     entries = load_entries(list(inputs))
-    document = build_document(entries, out_dir, audio_sentences, title)
+    check_spines(entries, mixed_spines)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    document = build_document(entries, out_dir, audio_sentences, title, mixed_spines)
     paths = ReportPaths(out_dir / "report.md", out_dir / "report.html")
     write_text(paths.markdown, to_markdown(document, out_dir))
     write_text(paths.html, to_html(document))

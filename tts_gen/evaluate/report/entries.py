@@ -12,10 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from tts_gen.config import config_hash
 from tts_gen.evaluate.pipeline.store import read_rows
 from tts_gen.experiment import load_experiment
-from tts_gen.runs import CheckpointError, load_checkpoint, read_metrics, resolve_checkpoint
+from tts_gen.runs import CheckpointError, read_metrics, resolve_checkpoint
+from tts_gen.spine import spine_of_run
+from tts_gen.synthesize import load_acoustic_model
 
 
 @dataclass
@@ -29,6 +33,7 @@ class Entry:
         rows: scored per-utterance rows (``utterances.jsonl``).
         info: ``eval.json`` of an evaluation, or what the run folder tells (config hash, corpus, seed...).
         training: rows of the run's ``metrics.jsonl`` (empty if unknown).
+        curve: the learning curve of the run (rows of ``curve.jsonl``: step, minutes, utterances, wer, mel_l1).
     """
 
     label: str
@@ -38,6 +43,7 @@ class Entry:
     rows: list[dict]
     info: dict[str, Any]
     training: list[dict] = field(default_factory=list)
+    curve: list[dict] = field(default_factory=list)
 
     @property
     def evaluated(self) -> bool:
@@ -64,6 +70,14 @@ class Entry:
         path = Path(relative_or_absolute)
         return path if path.is_absolute() else self.path / path
 
+    def crossing(self) -> list[tuple[str, np.ndarray]]:
+        """The states of the family's crossing from its starting point to the mel (empty if none was kept)."""
+        path, labels = self.path / "crossing.npz", self.info.get("crossing", {}).get("labels")
+        if not labels or not path.is_file():
+            return []
+        with np.load(path) as arrays:
+            return [(label, arrays[f"arr_{index}"]) for index, label in enumerate(labels)]
+
 
 def run_info(run_dir: Path) -> dict[str, Any]:
     """Config hash, family, seed and training corpus of a run folder (corpus from its checkpoint)."""
@@ -77,7 +91,7 @@ def run_info(run_dir: Path) -> dict[str, Any]:
     }
     try:
         path = resolve_checkpoint(run_dir)
-        payload = load_checkpoint(path)
+        model, _, tokenizer, payload = load_acoustic_model(path)
     except CheckpointError:
         return info
     info.update(
@@ -86,6 +100,7 @@ def run_info(run_dir: Path) -> dict[str, Any]:
             "checkpoint_step": payload.get("step"),
             "training_corpus": payload.get("data", {}).get("corpus", "unknown"),
             "versions": payload.get("versions", {}),
+            "spine": spine_of_run(model, tokenizer, payload, path.resolve()),
         }
     )
     return info
@@ -100,7 +115,8 @@ def load_entry(path: str | Path) -> Entry:
         run_dir = info.get("run_dir")
         training = read_metrics(run_dir) if run_dir and Path(run_dir).is_dir() else []
         rows = read_rows(path / "utterances.jsonl")
-        return Entry(info["family"], info["family"], path, summary, rows, info, training)
+        curve = sorted(read_rows(path / "curve.jsonl"), key=lambda row: row["step"])
+        return Entry(info["family"], info["family"], path, summary, rows, info, training, curve)
     if (path / "config.yaml").is_file():
         info = run_info(path)
         return Entry(info["family"], info["family"], path, None, [], info, read_metrics(path))

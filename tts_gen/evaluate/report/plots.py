@@ -73,7 +73,7 @@ def sweep_curves(entries: list[Entry], option: str, keys: list[str], path: Path)
     for axis, key in zip(axes[0], keys):
         axis.set_xlabel(option, fontsize=8)
         axis.set_title(metric(key).label, fontsize=9)
-        if option == "steps":
+        if option in ("steps", "nfe"):
             axis.set_xscale("log")
     axes[0][-1].set_xlabel("real-time factor (total)", fontsize=8)
     axes[0][-1].set_title(f"{metric(keys[0]).label} against speed", fontsize=9)
@@ -115,4 +115,74 @@ def loss_curves(entries: list[Entry], path: Path) -> Path:
     axis.set_xlabel("step")
     axis.set_ylabel("weighted loss")
     axis.legend(fontsize=7)
+    return _save(figure, path)
+
+
+def _interval(value: dict | None) -> tuple[float, float, float]:
+    """(mean, distance down to the low end, distance up to the high end) of a summary estimate."""
+    if not value or value.get("mean") is None:
+        return np.nan, 0.0, 0.0
+    mean = value["mean"]
+    low, high = value.get("low"), value.get("high")
+    return mean, mean - low if low is not None else 0.0, high - mean if high is not None else 0.0
+
+
+def quality_speed(entries: list[Entry], key: str, path: Path) -> Path:
+    """One point per family: ``key`` (with its 95% interval) against the total real-time factor (with its
+    interval, log scale); the recordings' and copy-synthesis' ``key`` as horizontal lines."""
+    plt = _pyplot()
+    figure, axis = plt.subplots(1, 1, figsize=(6.4, 4.0))
+    for index, entry in enumerate(entries):
+        metrics = (entry.condition("model") or {}).get("metrics", {})
+        y, y_low, y_high = _interval(metrics.get(key))
+        x, x_low, x_high = _interval(metrics.get("rtf_total"))
+        axis.errorbar(
+            x, y, xerr=[[x_low], [x_high]], yerr=[[y_low], [y_high]], fmt="o", capsize=3, color=f"C{index % 10}"
+        )
+        axis.annotate(entry.label, (x, y), textcoords="offset points", xytext=(5, 5), fontsize=8)
+    first = entries[0]
+    for name, style in (("reference", "-"), ("copy-synthesis", "--")):
+        value = (first.condition(name) or {}).get("metrics", {}).get(key, {}).get("mean")
+        if value is not None:
+            label = "recordings" if name == "reference" else "copy-synthesis (recordings' mels through the vocoder)"
+            axis.axhline(value, linestyle=style, color="grey", linewidth=1, label=label)
+    info = metric(key)
+    axis.set_xscale("log")
+    axis.set_xlabel("real-time factor, acoustic model + vocoder (log scale; lower is faster)", fontsize=8)
+    axis.set_ylabel(f"{info.label} ({info.unit})", fontsize=8)
+    axis.legend(fontsize=7)
+    return _save(figure, path)
+
+
+def learning_curves(entries: list[Entry], keys: list[str], path: Path) -> Path:
+    """Each family's ``keys`` (word error rate, mel L1) over its kept checkpoints, against minutes of training
+    and against utterance passes."""
+    plt = _pyplot()
+    figure, axes = plt.subplots(len(keys), 2, figsize=(9.6, 3.0 * len(keys)), squeeze=False)
+    for index, entry in enumerate(e for e in entries if e.curve):
+        for row, key in enumerate(keys):
+            points = [r for r in entry.curve if r.get(key) is not None]
+            for column, axis_key in enumerate(("minutes", "utterances")):
+                axes[row][column].plot(
+                    [r[axis_key] for r in points], [r[key] for r in points], marker="o", color=f"C{index % 10}",
+                    label=entry.label,
+                )  # fmt: skip
+    for row, key in enumerate(keys):
+        for column, label in enumerate(("minutes of training", "utterance passes (utterances seen)")):
+            axes[row][column].set_xlabel(label, fontsize=8)
+            axes[row][column].set_ylabel(metric(key).label, fontsize=8)
+    axes[0][0].legend(fontsize=7)
+    return _save(figure, path)
+
+
+def crossing(states: list[tuple[str, np.ndarray]], title: str, path: Path) -> Path:
+    """The states of one sample's crossing from the family's starting point to the mel, left to right."""
+    plt = _pyplot()
+    figure, axes = plt.subplots(1, len(states), figsize=(2.6 * len(states), 2.4), squeeze=False)
+    for axis, (label, state) in zip(axes[0], states):
+        axis.imshow(state, origin="lower", aspect="auto", interpolation="none")
+        axis.set_title(label, fontsize=8)
+        axis.set_xticks([])
+        axis.set_yticks([])
+    figure.suptitle(title, fontsize=9)
     return _save(figure, path)

@@ -221,6 +221,9 @@ class ARDecoder(Decoder):
         self.out_cond = nn.Linear(config.cond_channels, 2 * r * n_mels, bias=False)
         self.postnet = Postnet(n_mels, config) if config.postnet_layers > 0 else None
 
+    def network_evaluations(self, options: AROptions) -> None:
+        return None  # one step per reduction_factor frames
+
     def loss_keys(self) -> tuple[str, ...]:
         return ("ar/nll", "ar/postnet") if self.postnet is not None else ("ar/nll",)
 
@@ -319,6 +322,11 @@ class ARDecoder(Decoder):
 
     def generate(self, cond: torch.Tensor, mask: torch.Tensor, options: AROptions) -> torch.Tensor:
         """cond (B, n_mels, T), mask (B, 1, T) -> mel (B, n_mels, T) in ceil(T / r) steps, zero past the mask."""
+        return self.trajectory(cond, mask, options)[-1][1]
+
+    def trajectory(self, cond: torch.Tensor, mask: torch.Tensor, options: AROptions) -> list:
+        """The frames produced after a third, two thirds and all of the steps (left to right), then the postnet's
+        refinement of the whole: (label, mel (B, n_mels, T)) pairs."""
         r, length = self.config.reduction_factor, cond.shape[-1]
         cond_p, mask_p = self._padded(cond, mask)
         features = self._condition(cond_p, mask_p)  # (B, S, C)
@@ -334,5 +342,11 @@ class ARDecoder(Decoder):
                 mean = mean + options.temperature * scale * torch.randn_like(mean)
             frames.append(mean)
             previous = mean[:, -self.n_mels :]  # the last frame of this step
-        mel = unfold(torch.stack(frames, dim=1), r)  # (B, S, r * n_mels) -> (B, n_mels, S * r)
-        return self._refine(mel * mask_p, mask_p)[..., :length] * mask
+        mel = unfold(torch.stack(frames, dim=1), r) * mask_p  # (B, S, r * n_mels) -> (B, n_mels, S * r)
+        states = []
+        for part in (1, 2, 3):
+            produced = mel.clone()
+            produced[..., part * len(frames) // 3 * r :] = 0
+            states.append((f"{part}/3 of the steps", produced[..., :length] * mask))
+        refined = self._refine(mel, mask_p)[..., :length] * mask
+        return [*states, ("after the postnet" if self.postnet is not None else "sample", refined)]

@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from tts_gen.trainable import AdversarialTerms
+from tts_gen.validation import finite_number
 
 
 @dataclass
@@ -72,9 +73,12 @@ def parse_option(kind: type, name: str, text: str) -> Any:
             if text.lower() not in TRUE_WORDS + FALSE_WORDS:
                 raise ValueError
             return text.lower() in TRUE_WORDS
-        return kind(text) if kind in (int, float) else text
+        value = kind(text) if kind in (int, float) else text
     except ValueError:
         raise ValueError(f"option {name} needs {KIND_NAMES[kind]}, got {text!r}") from None
+    if kind is float:
+        finite_number(value, f"option {name}")  # "nan" and "inf" are floats to Python, not to a sampler
+    return value
 
 
 def make_options(options_class: type, family: str, values: Mapping[str, Any]) -> Any:
@@ -89,6 +93,9 @@ def make_options(options_class: type, family: str, values: Mapping[str, Any]) ->
         name: parse_option(hints[name], name, value) if isinstance(value, str) else value
         for name, value in values.items()
     }
+    for name, value in typed.items():
+        if hints[name] in (int, float):
+            finite_number(value, f"option {name}")  # NaN or infinity never reaches a sampler
     return options_class(**typed)
 
 
@@ -121,6 +128,17 @@ class Decoder(nn.Module, abc.ABC):
     @abc.abstractmethod
     def generate(self, cond: torch.Tensor, mask: torch.Tensor, options: Any) -> torch.Tensor:
         """cond (B, n_mels, T), mask (B, 1, T), the family's options -> mel (B, n_mels, T), zero past mask."""
+
+    def trajectory(self, cond: torch.Tensor, mask: torch.Tensor, options: Any) -> list[tuple[str, torch.Tensor]]:
+        """How one sample crosses from the family's starting point to the mel, for figures: (label, state
+        (B, C, T)) pairs in order, the last one the sample; states are in the normalized mel space or in the
+        family's latent space. The default shows the condition and the sample."""
+        return [("condition (prior mean)", cond * mask), ("sample", self.generate(cond, mask, options))]
+
+    def network_evaluations(self, options: Any) -> int | None:
+        """Evaluations of the decoder's network for one sample under ``options`` (NFE); None when it grows with
+        the length (autoregressive)."""
+        return 1
 
     def options(self, **values: Any) -> Any:
         """The family's options: its defaults, then the config's ``sampling``, then ``values``, each a value or

@@ -21,13 +21,17 @@ condition, the mask and the target, as Grad-TTS does with 2-second segments.
 
 Sampling (``DiffusionOptions``): the terminal noise is drawn as mu + temperature * N(0, I), then
 
-* ``sampler="ode"`` (default): the probability-flow ODE, solved by the second-order multistep DPM-Solver-2M
-  (Lu et al., 2022) in its noise-prediction form, one network evaluation per step, on steps spaced uniformly in
-  log-SNR, so few steps come close to the converged sample (about 6-10; 4 are rougher, 2 are not enough).
-  The data-prediction form, DPM-Solver++, extrapolates estimates of X_0, and those made near t = 1 carry the
-  noise estimate's error times 1 / alpha_1 = 150: at 4-6 steps it strayed several times further from the
-  converged sample than the noise-prediction form.
+* ``sampler="euler"`` or ``"midpoint"`` (default): the probability-flow ODE written, as in DDIM and EDM (Song et
+  al., 2021a; Karras et al., 2022), in z = (X_t - mu) / alpha_t and s = sigma_t / alpha_t, where it reads
+  dz/ds = eps_hat, solved by the first- or second-order solver that the flow-matching decoder uses too
+  (:mod:`tts_gen.models.layers.ode`), on steps spaced uniformly in log-SNR. Euler here is DDIM.
+* ``sampler="dpm_solver_2m"``: the same ODE by the second-order multistep DPM-Solver-2M (Lu et al., 2022) in its
+  noise-prediction form, one network evaluation per step. (The data-prediction form, DPM-Solver++, extrapolates
+  estimates of X_0, and those made near t = 1 carry the noise estimate's error times 1 / alpha_1 = 150: at 4-6
+  steps it strayed several times further from the converged sample than the noise-prediction form.)
 * ``sampler="sde"``: Grad-TTS's stochastic reverse SDE with Euler-Maruyama steps uniform in t.
+
+``steps`` counts solver steps; network evaluations (NFE) are ``steps`` times 2 for ``midpoint``, times 1 otherwise.
 
 Changes for tts_gen: the network is the 1-D U-Net shared with flow matching (``tts_gen.models.layers.unet``)
 instead of Grad-TTS's 2-D U-Net, much faster on a CPU; it predicts the noise rather than the score, as a
@@ -45,10 +49,11 @@ import torch
 
 from tts_gen.models.decoders.base import Decoder, DecoderConfig, DecoderOutput
 from tts_gen.models.layers.masks import cut_segments
+from tts_gen.models.layers.ode import ODE_SOLVERS, solve_ode, spaced
 from tts_gen.models.layers.times import stratified_times
 from tts_gen.models.layers.unet import UNet1D, UNet1DConfig
 
-SAMPLERS = ("ode", "sde")
+SAMPLERS = {**ODE_SOLVERS, "dpm_solver_2m": 1, "sde": 1}  # sampler -> network evaluations per step
 
 
 @dataclass
@@ -89,14 +94,15 @@ class DiffusionOptions:
     """Sampling options.
 
     Attributes:
-        steps: reverse steps (network evaluations).
+        steps: reverse steps (solver steps; a ``midpoint`` step takes two network evaluations).
         temperature: standard deviation of the terminal noise around the condition (Grad-TTS: 1 / 1.5).
-        sampler: ``ode`` (probability-flow ODE, DPM-Solver-2M) or ``sde`` (Grad-TTS's reverse SDE).
+        sampler: ``euler`` or ``midpoint`` (probability-flow ODE, the solvers of flow matching too),
+            ``dpm_solver_2m`` (the same ODE, multistep) or ``sde`` (Grad-TTS's reverse SDE).
     """
 
-    steps: int = 10
+    steps: int = 5
     temperature: float = 0.667
-    sampler: str = "ode"
+    sampler: str = "midpoint"
 
     def __post_init__(self) -> None:
         if self.steps < 1:
@@ -105,6 +111,12 @@ class DiffusionOptions:
             raise ValueError(f"temperature must be >= 0, got {self.temperature}")
         if self.sampler not in SAMPLERS:
             raise ValueError(f"unknown diffusion sampler {self.sampler!r}; choose one of: {', '.join(SAMPLERS)}")
+
+
+def record(path: list | None, t: float, x: torch.Tensor) -> None:
+    """Appends (t, X_t) to a sampler's ``path`` when one is kept."""
+    if path is not None:
+        path.append((t, x))
 
 
 class DiffusionDecoder(Decoder):
@@ -118,6 +130,9 @@ class DiffusionDecoder(Decoder):
 
     def loss_keys(self) -> tuple[str, ...]:
         return ("diffusion/score",)
+
+    def network_evaluations(self, options: DiffusionOptions) -> int:
+        return options.steps * SAMPLERS[options.sampler]
 
     # ------------------------------------------------------------------------------------------ schedule
 
@@ -174,7 +189,31 @@ class DiffusionDecoder(Decoder):
 
     # ------------------------------------------------------------------------------------------ sampling
 
-    def sample_ode(self, x: torch.Tensor, mask: torch.Tensor, cond: torch.Tensor, steps: int) -> torch.Tensor:
+    def sample_ode(
+        self, x: torch.Tensor, mask: torch.Tensor, cond: torch.Tensor, steps: int, solver: str, path: list | None = None
+    ) -> torch.Tensor:
+        """The probability-flow ODE from t = 1 to t_min with ``solver`` (euler, midpoint) in z = (X - mu) / alpha and
+        s = sigma / alpha, where dz/ds = eps_hat; x (B, n_mels, T) at t = 1. ``path`` (if given) receives
+        (t, X_t) at every step."""
+        times = self.ode_times(steps, x.device)
+        alpha, sigma = self.alpha_sigma(times)
+        grid = sigma / alpha  # (steps + 1,) decreasing
+
+        def noise(z: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
+            t = self.time_for_log_snr(-torch.log(s))
+            return self.predict_noise(
+                cond + float(self.alpha_sigma(t)[0]) * z, mask, cond, t.to(z.dtype).expand(z.shape[0])
+            )
+
+        states = [] if path is not None else None
+        z = solve_ode(noise, (x - cond) / float(alpha[0]), grid, solver, states)
+        if path is not None:
+            path.extend((float(t), (cond + float(a) * state) * mask) for t, a, state in zip(times, alpha, states))
+        return (cond + float(alpha[-1]) * z) * mask
+
+    def sample_dpm_solver_2m(
+        self, x: torch.Tensor, mask: torch.Tensor, cond: torch.Tensor, steps: int, path: list | None = None
+    ) -> torch.Tensor:
         """Multistep DPM-Solver-2M on the probability-flow ODE, from t = 1 to t_min; x (B, n_mels, T) at t = 1.
 
         With Y = X - mu and h = lambda_s - lambda_t, a step from t to s is
@@ -183,6 +222,7 @@ class DiffusionDecoder(Decoder):
         """
         times = self.ode_times(steps, x.device)
         previous_eps, previous_h = None, None
+        record(path, 1.0, x)
         for i in range(steps):
             t, s = times[i], times[i + 1]
             eps = self.predict_noise(x, mask, cond, t.to(x.dtype).expand(x.shape[0]))
@@ -195,12 +235,16 @@ class DiffusionDecoder(Decoder):
             y = float(alpha_s / alpha_t) * (x - cond) - float(sigma_s) * math.expm1(h) * estimate
             x = (cond + y) * mask
             previous_eps, previous_h = eps, h
+            record(path, float(s), x)
         return x
 
-    def sample_sde(self, x: torch.Tensor, mask: torch.Tensor, cond: torch.Tensor, steps: int) -> torch.Tensor:
+    def sample_sde(
+        self, x: torch.Tensor, mask: torch.Tensor, cond: torch.Tensor, steps: int, path: list | None = None
+    ) -> torch.Tensor:
         """Grad-TTS's reverse SDE, Euler-Maruyama with ``steps`` equal steps in t, the network evaluated at
         the middle of each step; x (B, n_mels, T) at t = 1."""
         h = 1.0 / steps
+        record(path, 1.0, x)
         for i in range(steps):
             t = torch.tensor(1.0 - (i + 0.5) * h, dtype=torch.float64, device=x.device)
             beta = self.config.beta_min + (self.config.beta_max - self.config.beta_min) * float(t)
@@ -209,10 +253,31 @@ class DiffusionDecoder(Decoder):
             score = -eps / float(sigma)
             drift = 0.5 * (x - cond) + score  # reverse-time drift divided by beta
             x = (x + beta * h * drift + math.sqrt(beta * h) * torch.randn_like(x)) * mask
+            record(path, 1.0 - (i + 1) * h, x)
         return x
 
     def generate(self, cond: torch.Tensor, mask: torch.Tensor, options: DiffusionOptions) -> torch.Tensor:
         x = (cond + options.temperature * torch.randn_like(cond)) * mask
+        return self.reverse(x, mask, cond, options)
+
+    def reverse(
+        self,
+        x: torch.Tensor,
+        mask: torch.Tensor,
+        cond: torch.Tensor,
+        options: DiffusionOptions,
+        path: list | None = None,
+    ) -> torch.Tensor:
+        """The sampler of ``options`` from x (B, n_mels, T) at t = 1 to the mel; ``path`` (if given) receives
+        (t, X_t) at every step."""
         if options.sampler == "sde":
-            return self.sample_sde(x, mask, cond, options.steps)
-        return self.sample_ode(x, mask, cond, options.steps)
+            return self.sample_sde(x, mask, cond, options.steps, path)
+        if options.sampler == "dpm_solver_2m":
+            return self.sample_dpm_solver_2m(x, mask, cond, options.steps, path)
+        return self.sample_ode(x, mask, cond, options.steps, options.sampler, path)
+
+    def trajectory(self, cond: torch.Tensor, mask: torch.Tensor, options: DiffusionOptions) -> list:
+        """X_t from the noise around the prior (t = 1) to the mel, at five evenly spaced steps of the sampler."""
+        path: list = []
+        self.reverse((cond + options.temperature * torch.randn_like(cond)) * mask, mask, cond, options, path)
+        return [(f"t = {t:.2f}", state) for t, state in spaced(path)]

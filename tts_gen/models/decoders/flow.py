@@ -205,10 +205,16 @@ class FlowDecoder(Decoder):
         return DecoderOutput(terms={"flow/nll": nll})
 
     def generate(self, cond: torch.Tensor, mask: torch.Tensor, options: FlowOptions) -> torch.Tensor:
+        return self.trajectory(cond, mask, options)[-1][1]
+
+    def trajectory(self, cond: torch.Tensor, mask: torch.Tensor, options: FlowOptions) -> list:
+        """The latent z ~ N(0, temperature^2 I) (unsqueezed to the mel's shape) and its image cond + f^-1(z)."""
         length = cond.shape[-1]
         (cond_sq,), mask_sq = self._squeezed(cond, mask=mask)
         z = options.temperature * torch.randn_like(cond_sq) * mask_sq
+        latent, x = unsqueeze(z, mask_sq, self.config.n_squeeze)[0], z
         for flow in reversed(self.flows):
-            z = flow.inverse(z, mask_sq, cond_sq)
-        residual, _ = unsqueeze(z, mask_sq, self.config.n_squeeze)
-        return (cond + residual[..., :length]) * mask
+            x = flow.inverse(x, mask_sq, cond_sq)
+        residual, _ = unsqueeze(x, mask_sq, self.config.n_squeeze)
+        sample = (cond + residual[..., :length]) * mask
+        return [("latent z", latent[..., :length] * mask), ("cond + f^-1(z)", sample)]

@@ -119,10 +119,15 @@ class GANDecoder(AdversarialDecoder):
         return ("gan/l1", "gan/adversarial", "gan/feature_matching", "gan/discriminator")
 
     def _generate(self, cond: torch.Tensor, mask: torch.Tensor, temperature: float) -> torch.Tensor:
+        return self._crossing(cond, mask, temperature)[-1][1]
+
+    def _crossing(self, cond: torch.Tensor, mask: torch.Tensor, temperature: float) -> list:
         batch, _, length = cond.shape
-        noise = torch.randn(batch, self.config.noise_channels, length, device=cond.device, dtype=cond.dtype)
-        cond_noise = torch.cat([cond, temperature * noise], dim=1) * mask  # (B, n_mels + noise_channels, T)
-        return (cond + self.generator(cond_noise, mask)) * mask
+        noise = temperature * torch.randn(
+            batch, self.config.noise_channels, length, device=cond.device, dtype=cond.dtype
+        )
+        cond_noise = torch.cat([cond, noise], dim=1) * mask  # (B, n_mels + noise_channels, T)
+        return [("noise", noise * mask), ("generated mel", (cond + self.generator(cond_noise, mask)) * mask)]
 
     def loss(self, cond: torch.Tensor, mask: torch.Tensor, target: torch.Tensor) -> DecoderOutput:
         mel = self._generate(cond, mask, temperature=1.0)
@@ -130,6 +135,10 @@ class GANDecoder(AdversarialDecoder):
 
     def generate(self, cond: torch.Tensor, mask: torch.Tensor, options: GANOptions) -> torch.Tensor:
         return self._generate(cond, mask, options.temperature)
+
+    def trajectory(self, cond: torch.Tensor, mask: torch.Tensor, options: GANOptions) -> list:
+        """The generator's noise and its one-pass output."""
+        return self._crossing(cond, mask, options.temperature)
 
     def discriminator_loss(self, batch: AdversarialTerms) -> dict[str, torch.Tensor]:
         pairs = self.discriminator(batch.real, batch.fake.detach(), batch.cond.detach(), batch.mask)

@@ -37,3 +37,6 @@ class PriorDecoder(Decoder):
 
     def generate(self, cond: torch.Tensor, mask: torch.Tensor, options: NoOptions) -> torch.Tensor:
         return cond * mask
+
+    def trajectory(self, cond: torch.Tensor, mask: torch.Tensor, options: NoOptions) -> list:
+        return [("the condition is the mel", cond * mask)]

@@ -194,5 +194,9 @@ class VAEDecoder(Decoder):
         return DecoderOutput(terms=terms, mel=mean)
 
     def generate(self, cond: torch.Tensor, mask: torch.Tensor, options: VAEOptions) -> torch.Tensor:
+        return self.trajectory(cond, mask, options)[-1][1]
+
+    def trajectory(self, cond: torch.Tensor, mask: torch.Tensor, options: VAEOptions) -> list:
+        """The latent z drawn from the conditional prior and the mel the decoder makes of it."""
         z = self.prior(cond, mask, None).sample(mask, options.temperature)
-        return self.decoder(z, mask, cond)
+        return [("latent z from the prior", z), ("decoded mel", self.decoder(z, mask, cond))]

@@ -1,0 +1,252 @@
+"""The tables of the comparison report: the headline (quality, speed, cost, sampling), the budgets, the operating
+points, every metric, the paired tests, robustness, cost and training losses."""
+
+from __future__ import annotations
+
+import math
+
+from tts_gen.evaluate.metrics.catalogue import CATALOGUE, metric
+from tts_gen.evaluate.report.entries import Entry
+from tts_gen.evaluate.report.render import Cell, Table
+from tts_gen.evaluate.report.verdict import PairResult, ratio_to_recordings, spine_of
+
+HEADLINE = ("wer", "cer", "mel_l1", "mcd_db")
+
+
+def fmt(value: float | None) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "—"
+    return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+
+
+def estimate_text(value: dict | None) -> str:
+    if not value or value.get("mean") is None:
+        return "—"
+    if value.get("low") is None or value.get("low") == value.get("high"):
+        return fmt(value["mean"])
+    return f"{fmt(value['mean'])} [{fmt(value['low'])}, {fmt(value['high'])}]"
+
+
+def metric_table(evaluated: list[Entry]) -> Table:
+    """Rows = metrics, columns = families (``model`` condition) then the ceilings of the first evaluation."""
+    first = evaluated[0]
+    ceilings = [(name, first.condition(name)) for name in ("reference", "copy-synthesis") if first.condition(name)]
+    keys = [m.key for m in CATALOGUE] + sorted(
+        {k for e in evaluated for k in (e.condition("model") or {}).get("metrics", {}) if k.startswith("loss/")}
+    )
+    names = {"reference": "recordings (ceiling)", "copy-synthesis": "copy-synthesis (ceiling)"}
+    header = ["metric"] + [e.label for e in evaluated] + [names[name] for name, _ in ceilings]
+    rows = []
+    for key in keys:
+        values = [(e.condition("model") or {}).get("metrics", {}).get(key) for e in evaluated]
+        ceiling_values = [c["metrics"].get(key) for _, c in ceilings]
+        if not any(v and v.get("mean") is not None for v in values + ceiling_values):
+            continue
+        info = metric(key)
+        means = [v["mean"] if v and v.get("mean") is not None else None for v in values]
+        finite = [m for m in means if m is not None]
+        best = (
+            (min(finite) if info.better < 0 else max(finite)) if finite and info.better and len(evaluated) > 1 else None
+        )
+        label = f"{info.label} ({info.unit})" + ("" if info.aggregate == "mean" else f", {info.aggregate}")
+        cells = [Cell(label)] + [
+            Cell(estimate_text(v), bold=best is not None and m == best) for v, m in zip(values, means)
+        ]
+        rows.append(cells + [Cell(estimate_text(v)) for v in ceiling_values])
+    caption = (
+        "Mean [95% bootstrap interval] over the test sentences; best family in bold. Ceilings: the recordings "
+        "themselves, and their mels through the same vocoder (the vocoder's share of the error)."
+    )
+    return Table(header, rows, caption)
+
+
+def robustness_table(evaluated: list[Entry]) -> Table:
+    rows = []
+    for entry in evaluated:
+        totals = entry.summary.get("robustness", {})
+        wer = (entry.condition("robustness") or {}).get("metrics", {}).get("wer")
+        rows.append(
+            [Cell(entry.label), Cell(str(totals.get("sentences", 0))), Cell(estimate_text(wer))]
+            + [
+                Cell(str(totals.get(k, 0)))
+                for k in ("reference_words", "word_insertions", "word_deletions", "duration_outliers")
+            ]
+        )
+    header = ["family", "sentences", "WER", "words", "inserted (repeats)", "deleted (skips)", "duration outliers"]
+    return Table(header, rows, "The shared robustness set (long sentences, numbers, abbreviations, lists, questions).")
+
+
+def cost_table(evaluated: list[Entry]) -> Table:
+    rows = []
+    for entry in evaluated:
+        metrics = (entry.condition("model") or {}).get("metrics", {})
+        kind = next((r.get("memory_kind") for r in entry.rows if r.get("memory_kind")), "—")
+        rows.append(
+            [
+                Cell(entry.label),
+                Cell(f"{entry.info.get('parameters', 0):,}"),
+                Cell(f"{entry.info.get('vocoder_parameters', 0):,}"),
+            ]
+            + [Cell(estimate_text(metrics.get(k))) for k in ("rtf_acoustic", "rtf_vocoder", "rtf_total")]
+            + [
+                Cell(fmt(metrics.get("peak_memory_mb", {}).get("mean"))),
+                Cell(kind),
+                Cell(entry.info.get("device", "—")),
+            ]
+        )
+    header = [
+        "family",
+        "parameters",
+        "vocoder parameters",
+        "RTF acoustic",
+        "RTF vocoder",
+        "RTF total",
+        "peak memory (MiB)",
+        "memory measured",
+        "device",
+    ]
+    return Table(header, rows, "Speed (seconds of computation per second of audio) and memory of one synthesis.")
+
+
+def training_table(entries: list[Entry]) -> Table:
+    rows = []
+    for entry in entries:
+        train = [r for r in entry.training if r.get("split") == "train"]
+        val = [r for r in entry.training if r.get("split") == "val"]
+        last_val = val[-1] if val else {}
+        terms = ", ".join(f"{k} {fmt(v)}" for k, v in last_val.items() if k not in ("split", "step", "loss"))
+        rows.append(
+            [
+                Cell(entry.label),
+                Cell(str(train[-1]["step"]) if train else "—"),
+                Cell(fmt(train[-1].get("loss")) if train else "—"),
+                Cell(fmt(min(r["loss"] for r in val)) if val else "—"),
+                Cell(fmt(last_val.get("loss"))),
+                Cell(terms or "—"),
+            ]
+        )
+    return Table(
+        ["run", "last step", "last train loss", "best val loss", "last val loss", "last val terms"],
+        rows,
+        "Training losses from each run's metrics.jsonl.",
+    )
+
+
+def model_metrics(entry: Entry) -> dict:
+    return (entry.condition("model") or {}).get("metrics", {})
+
+
+def sampling_text(entry: Entry) -> str:
+    sampling = entry.info.get("sampling", {})
+    nfe = sampling.get("nfe")
+    evaluations = "one step per r frames" if nfe is None else f"{nfe} NFE"
+    return f"{sampling.get('sampler', '—')}, {evaluations}"
+
+
+def operating_point_text(entry: Entry) -> str:
+    chosen = entry.info.get("chosen") or {}
+    if chosen:
+        return ", ".join(f"{name} {value:g} (chosen on val)" for name, value in chosen.items())
+    options = entry.info.get("options", {})
+    return f"temperature {options['temperature']:g}" if "temperature" in options else "—"
+
+
+def headline_table(evaluated: list[Entry], flagged: set[str]) -> Table:
+    """One row per family: intelligibility, mel distance, speed, memory, parameters, sampler and NFE."""
+    header = ["family", *[metric(k).label for k in HEADLINE], "WER / recordings'", "RTF total", "peak memory (MiB)"]
+    header += ["parameters", "sampler", "operating point"]
+    means = {key: [model_metrics(e).get(key, {}).get("mean") for e in evaluated] for key in HEADLINE}
+    best = {key: min((m for m in values if m is not None), default=None) for key, values in means.items()}
+    rows = []
+    for index, entry in enumerate(evaluated):
+        metrics = model_metrics(entry)
+        ratio = ratio_to_recordings(entry)
+        rtf = estimate_text(metrics.get("rtf_total")) + (" (timing unreliable)" if entry.label in flagged else "")
+        rows.append(
+            [Cell(entry.label)]
+            + [
+                Cell(estimate_text(metrics.get(k)), bold=means[k][index] == best[k] and len(evaluated) > 1)
+                for k in HEADLINE
+            ]
+            + [Cell(f"{ratio:.2f}x" if ratio is not None else "—"), Cell(rtf)]
+            + [Cell(fmt(metrics.get("peak_memory_mb", {}).get("mean"))), Cell(f"{entry.info.get('parameters', 0):,}")]
+            + [Cell(sampling_text(entry)), Cell(operating_point_text(entry))]
+        )
+    first = evaluated[0]
+    for name, label in (("reference", "recordings"), ("copy-synthesis", "copy-synthesis")):
+        metrics = (first.condition(name) or {}).get("metrics", {})
+        if metrics:
+            rows.append([Cell(label)] + [Cell(estimate_text(metrics.get(k))) for k in HEADLINE] + [Cell("")] * 7)
+    caption = (
+        "Mean [95% bootstrap interval] over the test sentences (best family in bold; lower is better). WER / "
+        "recordings': the family's word error rate over the recordings' own on the same sentences. RTF: seconds of "
+        "computation per second of audio, after a warm-up. NFE: network evaluations of the decoder per sample."
+    )
+    return Table(header, rows, caption)
+
+
+def budget_table(evaluated: list[Entry]) -> Table:
+    """What each family spent and how it trained: the budget its row of the headline holds for."""
+    header = ["family", "steps", "batch", "utterance passes", "minutes", "trained on", "learning rate"]
+    header += ["loss window", "best checkpoint chosen on", "spine"]
+    rows = []
+    for entry in evaluated:
+        budget = entry.info.get("budget", {})
+        device = budget.get("device") or {}
+        where = device.get("gpu") or f"{device.get('cpu', '?')} x{device.get('torch_threads', '?')}" if device else "—"
+        chosen = budget.get("best_metric")
+        best = f"{chosen} = {fmt(budget.get('best_value'))}" if chosen else "—"
+        rows.append(
+            [Cell(entry.label), Cell(str(budget.get("steps", "—"))), Cell(str(budget.get("batch_size", "—")))]
+            + [Cell(f"{budget['utterances']:,}" if budget.get("utterances") else "—"), Cell(fmt(budget.get("minutes")))]
+            + [Cell(where), Cell(fmt(budget.get("learning_rate"))), Cell(budget.get("loss_window", "—")), Cell(best)]
+            + [Cell(spine_of(entry))]
+        )
+    caption = (
+        "Training budget of each row: optimizer steps and their batch, utterances seen, minutes spent training "
+        "(data loading and steps), where, the learning rate, what the loss was computed on, and the validation "
+        "measure best.pt was chosen on (the same for every family)."
+    )
+    return Table(header, rows, caption)
+
+
+def choice_table(evaluated: list[Entry]) -> Table | None:
+    """The operating points chosen on the validation split, with every candidate's scores."""
+    rows = []
+    for entry in evaluated:
+        choice = entry.info.get("choice")
+        if not choice:
+            continue
+        scores = "; ".join(
+            f"{s['value']:g}: WER {fmt(s.get('wer'))}, mel L1 {fmt(s.get('mel_l1'))}" for s in choice["scores"]
+        )
+        rows.append([Cell(entry.label), Cell(choice["option"]), Cell(scores), Cell(f"{choice['value']:g}", bold=True)])
+    if not rows:
+        return None
+    n = max(entry.info.get("choice", {}).get("utterances", 0) for entry in evaluated)
+    caption = f"Operating points chosen on {n} validation sentences (lowest word error rate, then mel L1)."
+    return Table(["family", "option", "candidates (scores)", "chosen"], rows, caption)
+
+
+def significance_table(results: list[PairResult]) -> Table | None:
+    """Every paired test, significant pairs first."""
+    if not results:
+        return None
+    ordered = sorted(results, key=lambda r: (not r.significant, r.key, r.test.p_adjusted))
+    rows = [
+        [
+            Cell(metric(r.key).label),
+            Cell(f"{r.a.label} − {r.b.label}"),
+            Cell(str(r.test.n)),
+            Cell(f"{fmt(r.test.mean_difference)} [{fmt(r.test.low)}, {fmt(r.test.high)}]"),
+            Cell(fmt(r.test.p_value)),
+            Cell(fmt(r.test.p_adjusted), bold=r.significant),
+        ]
+        for r in ordered
+    ]
+    caption = (
+        "Paired on the sentences both systems have: mean difference [95% bootstrap interval], two-sided Wilcoxon "
+        "signed-rank p, and p adjusted with Holm's method over the pairs of each metric (bold: < 0.05); "
+        "significant pairs first."
+    )
+    return Table(["metric", "pair", "n", "difference", "p", "p (Holm)"], rows, caption)
