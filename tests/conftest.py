@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import torch
 
 DATA = Path(__file__).parent / "data"
 MINI_CORPUS = DATA / "ljspeech-mini"
@@ -79,3 +80,13 @@ def acoustic_run(prepared_mini, tmp_path_factory):
     ]
     train_acoustic(ROOT / "egs" / "demo" / "flow.yaml", prepared_mini, run, overrides, device="cpu")
     return run
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Torch on one thread for the test: tiny models gain nothing from a second one, and spin-waiting threads are
+    slow on a busy 2-core machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

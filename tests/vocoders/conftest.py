@@ -4,7 +4,6 @@ fixtures of tests/conftest.py, shared with the tests of synthesis, export and th
 from __future__ import annotations
 
 import pytest
-import torch
 
 from tests.conftest import ROOT
 
@@ -29,9 +28,5 @@ TINY = [
 
 
 @pytest.fixture(autouse=True)
-def one_thread():
-    """The tiny models here gain nothing from a second thread, and spin-waiting threads are slow on a busy CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+def _one_thread(one_torch_thread):
+    """Every test here runs on one torch thread."""
