@@ -255,6 +255,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
         choose_utts=args.choose_utts,
         learning_curve=args.learning_curve,
         curve_utts=args.curve_utts,
+        transcript_cache=args.transcript_cache or "",
     )
     summary = evaluate(config)
     for line in summary_lines(summary):
@@ -305,6 +306,11 @@ def _add_evaluation_commands(commands: argparse._SubParsersAction) -> None:
         help="also score every kept step checkpoint of the run (word error rate, mel L1) against training time",
     )  # fmt: skip
     evaluate.add_argument("--curve-utts", type=int, default=10, help="test sentences per checkpoint (0: all)")
+    evaluate.add_argument(
+        "--transcript-cache", metavar="FILE",
+        help="ASR transcripts kept by the audio's hash and shared between evaluations (the recipes pass one), so "
+        "identical audio such as the recordings is recognized once",
+    )  # fmt: skip
     evaluate.add_argument("--diversity-samples", type=int, default=4, help="samples per sentence for diversity")
     evaluate.add_argument("--robustness-max", type=int, default=-1, help="first N robustness sentences (-1: all)")
     evaluate.add_argument("--skip", nargs="*", default=[], choices=SKIPPABLE, help="metric groups not to compute")

@@ -3,6 +3,10 @@
 A file is written under a temporary name beside its target (``.<name>.<pid>.tmp``), flushed, optionally
 fsynced, and renamed over the target, so an interrupted or killed process never leaves half a file under the
 real name. A failed write removes its temporary file; a full disk is reported as :class:`DiskFullError`.
+
+Logs that grow one record at a time (evaluation rows, cached transcripts) are JSON-lines files instead: each
+record is one fsynced line (:func:`append_json_line`), and a line cut short by a crash is skipped when the file
+is read back (:func:`read_json_lines`) and healed by the next append.
 """
 
 from __future__ import annotations
@@ -116,3 +120,33 @@ def load_npy(path: str | Path) -> np.ndarray:
         raise ArrayFileError(f"{path} is not a readable array file: {error}") from None
     except (OSError, EOFError) as error:
         raise ArrayFileError(f"{path} is not a readable array file: {error}") from None
+
+
+def read_json_lines(path: str | Path) -> list[dict]:
+    """The complete JSON lines of ``path`` (none if it does not exist; a torn line is skipped)."""
+    path = Path(path)
+    if not path.is_file():
+        return []
+    records = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return records
+
+
+def append_json_line(path: str | Path, record: dict) -> None:
+    """Appends ``record`` (strict JSON: no NaN) as one fsynced line; a torn last line is first ended, so that
+    it stays one skipped line and does not swallow this record."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torn = False
+    if path.is_file() and path.stat().st_size:
+        with open(path, "rb") as handle:
+            handle.seek(-1, os.SEEK_END)
+            torn = handle.read(1) != b"\n"
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(("\n" if torn else "") + json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())

@@ -229,7 +229,7 @@ if in_stage 6; then
         [ -n "$curve_every" ] && [ "$family" != prior ] && extra+=(--learning-curve)
         run_step "stage6.$family" $TTS evaluate --checkpoint "$exp/$family" --data "$prepared" --split test \
             --out "$exp/$family/eval" --vocoder "$(vocoder_for "$family")" --device "$device" \
-            ${eval_utts:+--max-utts "$eval_utts"} ${eval_skip:+--skip $eval_skip} ${extra[@]:+"${extra[@]}"}
+            --transcript-cache "$exp/transcripts.jsonl" ${eval_utts:+--max-utts "$eval_utts"} ${eval_skip:+--skip $eval_skip} ${extra[@]:+"${extra[@]}"}
     done
 fi
 

@@ -54,3 +54,25 @@ def test_recognizer_recovers_a_clean_flite_utterance(tmp_path):
     scores = Recognizer().score(wav, rate, FLITE_SENTENCE)
     assert scores.wer <= 0.25, scores.hypothesis
     assert scores.cer <= 0.15, scores.hypothesis
+
+
+@pytest.mark.skipif(shutil.which("flite") is None, reason="flite is not installed (apt-get install flite)")
+def test_transcript_cache_recognizes_identical_audio_once(tmp_path):
+    pytest.importorskip("pocketsphinx", reason="the eval extra is not installed: pip install -e '.[eval]'")
+    from tts_gen.evaluate.metrics.asr import Recognizer
+    from tts_gen.files import read_json_lines
+
+    path = tmp_path / "flite.wav"
+    subprocess.run(["flite", "-voice", "slt", "-t", FLITE_SENTENCE, "-o", str(path)], check=True, capture_output=True)
+    wav, rate = sf.read(path, dtype="float32")
+    cache = tmp_path / "transcripts.jsonl"
+    first = Recognizer(cache).transcribe(wav, rate)
+    with open(cache, "a", encoding="utf-8") as handle:
+        handle.write('{"sha256": "torn')  # a crash in the middle of an append
+    second = Recognizer(cache)
+    second._decode = lambda pcm: pytest.fail("a cached transcript was recognized again")
+    assert second.transcribe(wav, rate) == first
+    Recognizer(cache).transcribe(wav * 0.5, rate)  # other audio: decoded, then kept
+    records = read_json_lines(cache)
+    assert records[0]["hypothesis"] == first
+    assert len(records) == 2  # the torn line is skipped and ended; the new audio added one whole record

@@ -8,7 +8,7 @@ import pytest
 
 from tests.evaluate.conftest import SECOND, evaluate_args
 from tts_gen.cli import main
-from tts_gen.evaluate.pipeline.store import read_rows
+from tts_gen.files import read_json_lines
 
 
 def test_evaluation_writes_every_condition_and_metric(tiny_evaluations, capsys):
@@ -40,7 +40,7 @@ def test_evaluation_writes_every_condition_and_metric(tiny_evaluations, capsys):
     assert any("no option 'steps'" in note for note in summary["notes"])
     assert summary["robustness"]["sentences"] == 1
     assert [p["condition"] for p in summary["sweeps"]["temperature"]] == ["temperature=0.5", "model"]
-    rows = read_rows(out / "utterances.jsonl")
+    rows = read_json_lines(out / "utterances.jsonl")
     assert {(r["condition"], r["set"]) for r in rows} == {
         ("reference", "test"),
         ("copy-synthesis", "test"),
@@ -76,7 +76,7 @@ def test_evaluation_records_protocol_budget_sampling_and_choice(tiny_evaluations
 
 
 def test_learning_curve_scores_every_kept_checkpoint(tiny_evaluations):
-    rows = read_rows(tiny_evaluations[0] / "curve.jsonl")
+    rows = read_json_lines(tiny_evaluations[0] / "curve.jsonl")
     assert [row["step"] for row in sorted(rows, key=lambda r: r["step"])] == [1, 2]
     for row in rows:
         assert row["n"] == 1 and row["mel_l1"] > 0 and 0 <= row["wer"] and row["minutes"] > 0
@@ -91,7 +91,7 @@ def test_rerun_resumes_without_redoing_work(tiny_runs, tiny_evaluations, evaluat
     (out / "utterances.jsonl").write_text("\n".join(lines[:-1]) + "\n" + lines[-1][: len(lines[-1]) // 2])  # torn write
     assert main(evaluate_args(tiny_runs[1], evaluation_data, out, *SECOND)) == 0
     assert (out / "synth.jsonl").read_text() == synth_before  # nothing synthesized again
-    rescored = read_rows(out / "utterances.jsonl")
+    rescored = read_json_lines(out / "utterances.jsonl")
     assert len({(r["condition"], r["id"]) for r in rescored}) == len(lines)
     assert json.loads((out / "summary.json").read_text())["complete"]
 

@@ -3,7 +3,9 @@
 The recognizer is CMU PocketSphinx 5 with the US English acoustic model, language model and dictionary that
 the ``pocketsphinx`` package ships (no download), fed 16 kHz 16-bit audio. Its absolute error rates are high
 for natural speech; what matters is the gap between the synthesized audio and the same recognizer on the
-reference recording (the ceiling reported beside it).
+reference recording (the ceiling reported beside it). Recognition is deterministic, so a transcript can be cached
+by the hash of the exact audio the decoder receives (:class:`Recognizer` with ``cache``): the recipes share one
+cache across the families' evaluations, so the recordings and their copy-synthesis are recognized once.
 
 Both sides are normalized the same way before scoring: ``tts_gen.text.normalize_text`` (numbers and
 abbreviations as words), lowercase, every character other than letters and apostrophes dropped. Errors are
@@ -13,8 +15,11 @@ babbled words); WER = (S + D + I) / reference words, CER the same over character
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -109,9 +114,14 @@ def score_transcript(reference: str, hypothesis: str) -> AsrScores:
 
 
 class Recognizer:
-    """PocketSphinx with the package's US English model; :meth:`transcribe` takes any sample rate."""
+    """PocketSphinx with the package's US English model; :meth:`transcribe` takes any sample rate.
 
-    def __init__(self):
+    Args:
+        cache: a JSON-lines file of transcripts keyed by the SHA-256 of the 16 kHz PCM the decoder receives
+            and by the recognizer's version (read at start, one line appended per new transcript), or None.
+    """
+
+    def __init__(self, cache: str | Path | None = None):
         try:
             from pocketsphinx import Decoder
         except ImportError as error:
@@ -119,6 +129,17 @@ class Recognizer:
                 f"the ASR metrics need pocketsphinx ({error}); install the evaluation extra: pip install -e '.[eval]'"
             ) from None
         self.decoder = Decoder(loglevel="FATAL")
+        self.version = f"pocketsphinx {importlib.metadata.version('pocketsphinx')}"
+        self.cache = Path(cache) if cache else None
+        self._known = {}
+        if self.cache is not None:
+            from tts_gen.files import read_json_lines
+
+            self._known = {
+                record["sha256"]: record["hypothesis"]
+                for record in read_json_lines(self.cache)
+                if record.get("recognizer") == self.version
+            }
 
     def transcribe(self, wav: torch.Tensor | np.ndarray, sample_rate: int) -> str:
         """Waveform (T,) in [-1, 1] -> recognized words (lowercase, space separated)."""
@@ -127,6 +148,17 @@ class Recognizer:
         wav = torch.as_tensor(np.asarray(wav, dtype=np.float32)).reshape(-1)
         wav = resample(wav, sample_rate, ASR_SAMPLE_RATE).clamp(-1, 1)
         pcm = (wav.numpy() * 32767).astype(np.int16).tobytes()
+        key = hashlib.sha256(pcm).hexdigest()
+        if key not in self._known:
+            self._known[key] = self._decode(pcm)
+            if self.cache is not None:
+                from tts_gen.files import append_json_line
+
+                record = {"sha256": key, "recognizer": self.version, "hypothesis": self._known[key]}
+                append_json_line(self.cache, record)
+        return self._known[key]
+
+    def _decode(self, pcm: bytes) -> str:
         self.decoder.start_utt()
         self.decoder.process_raw(pcm, full_utt=True)
         self.decoder.end_utt()

@@ -37,6 +37,8 @@ class EvaluationConfig:
         diversity_samples: samples per sentence for the diversity of stochastic families (< 2 = none).
         robustness_max: the first N robustness sentences (-1 = all).
         skip: metric groups not to compute, from :data:`SKIPPABLE`.
+        transcript_cache: a file of ASR transcripts keyed by the audio's hash, shared by several evaluations
+            (the recordings are then recognized once); empty = none.
     """
 
     checkpoint: str
@@ -57,6 +59,7 @@ class EvaluationConfig:
     choose_utts: int = 20
     learning_curve: bool = False
     curve_utts: int = 10
+    transcript_cache: str = ""
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.skip) - set(SKIPPABLE))

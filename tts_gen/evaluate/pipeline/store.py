@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import subprocess
 from pathlib import Path
 from typing import Any
 
 from tts_gen.errors import TTSGenError
-from tts_gen.files import write_json
+from tts_gen.files import append_json_line, read_json_lines, write_json
 
 
 class EvaluationMismatch(TTSGenError):
@@ -45,25 +44,12 @@ def row_key(row: dict) -> tuple[str, str, str]:
     return row["condition"], row["set"], row["id"]
 
 
-def read_rows(path: Path) -> list[dict]:
-    """The complete JSON lines of ``path`` (none if it does not exist; a torn last line is skipped)."""
-    if not path.is_file():
-        return []
-    rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
-    return rows
-
-
 class RowLog:
     """An append-only JSON-lines file of rows keyed by (condition, set, id); the last row of a key wins."""
 
     def __init__(self, path: Path):
         self.path = path
-        self.rows: dict[tuple[str, str, str], dict] = {row_key(r): r for r in read_rows(path)}
+        self.rows: dict[tuple[str, str, str], dict] = {row_key(r): r for r in read_json_lines(path)}
 
     def __contains__(self, key: tuple[str, str, str]) -> bool:
         return key in self.rows
@@ -72,17 +58,7 @@ class RowLog:
         return self.rows.get(key)
 
     def append(self, row: dict) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if self.path.is_file() and self.path.stat().st_size:
-            with open(self.path, "rb") as handle:
-                handle.seek(-1, os.SEEK_END)
-                torn = handle.read(1) != b"\n"
-        else:
-            torn = False
-        with open(self.path, "a", encoding="utf-8") as handle:
-            handle.write(("\n" if torn else "") + json.dumps(clean(row), ensure_ascii=False, allow_nan=False) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
+        append_json_line(self.path, clean(row))
         self.rows[row_key(row)] = row
 
 

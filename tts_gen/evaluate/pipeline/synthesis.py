@@ -198,7 +198,7 @@ class Evaluator:
         if self._recognizer is None:
             from tts_gen.evaluate.metrics.asr import Recognizer
 
-            self._recognizer = Recognizer()
+            self._recognizer = Recognizer(self.config.transcript_cache or None)
         return self._recognizer
 
     @property

@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 from tts_gen.config import config_hash
-from tts_gen.evaluate.pipeline.store import read_rows
 from tts_gen.experiment import load_experiment
+from tts_gen.files import read_json_lines
 from tts_gen.runs import CheckpointError, read_metrics, resolve_checkpoint
 from tts_gen.spine import spine_of_run
 from tts_gen.synthesize import load_acoustic_model
@@ -114,8 +114,8 @@ def load_entry(path: str | Path) -> Entry:
         info = summary["eval"]
         run_dir = info.get("run_dir")
         training = read_metrics(run_dir) if run_dir and Path(run_dir).is_dir() else []
-        rows = read_rows(path / "utterances.jsonl")
-        curve = sorted(read_rows(path / "curve.jsonl"), key=lambda row: row["step"])
+        rows = read_json_lines(path / "utterances.jsonl")
+        curve = sorted(read_json_lines(path / "curve.jsonl"), key=lambda row: row["step"])
         return Entry(info["family"], info["family"], path, summary, rows, info, training, curve)
     if (path / "config.yaml").is_file():
         info = run_info(path)
