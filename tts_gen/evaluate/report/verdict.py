@@ -110,11 +110,31 @@ def budget_text(evaluated: list[Entry]) -> str:
 
 def ratio_to_recordings(entry: Entry, key: str = "wer") -> float | None:
     """The entry's mean ``key`` over the recordings' own on the same sentences."""
-    model = (entry.condition("model") or {}).get("metrics", {}).get(key, {}).get("mean")
-    reference = (entry.condition("reference") or {}).get("metrics", {}).get(key, {}).get("mean")
+    model, reference = mean_of(entry, "model", key), mean_of(entry, "reference", key)
     if model is None or not reference:
         return None
     return model / reference
+
+
+def mean_of(entry: Entry, condition: str, key: str = "wer") -> float | None:
+    return (entry.condition(condition) or {}).get("metrics", {}).get(key, {}).get("mean")
+
+
+def intelligibility(evaluated: list[Entry]) -> list[str]:
+    """The word error rate of each family beside the recordings' own on the same sentences (and their ratio when
+    the recordings' is above zero), most intelligible first."""
+    rates = [(entry, mean_of(entry, "model")) for entry in evaluated]
+    rates = sorted(((entry, rate) for entry, rate in rates if rate is not None), key=lambda pair: pair[1])
+    if not rates:
+        return []
+    recordings = mean_of(rates[0][0], "reference")
+    listed = ", ".join(
+        f"{entry.label} {rate:.3f}" + (f" ({ratio:.2f}x)" if (ratio := ratio_to_recordings(entry)) is not None else "")
+        for entry, rate in rates
+    )
+    own = f"{recordings:.3f}" if recordings is not None else "not measured"
+    return [f"word error rate (the recordings' own on the same sentences: {own}): {listed}; "
+            f"the most intelligible is {rates[0][0].label}."]  # fmt: skip
 
 
 def describe_difference(result: PairResult) -> str:
@@ -134,13 +154,7 @@ def verdict(evaluated: list[Entry], results: list[PairResult]) -> list[str]:
     lines = [
         f"On {', '.join(corpora)} ({n} test sentences), after {budget_text(evaluated)} per family:",
     ]
-    ratios = [(entry, ratio_to_recordings(entry)) for entry in evaluated]
-    ratios = [(entry, ratio) for entry, ratio in ratios if ratio is not None]
-    if ratios:
-        best = min(ratios, key=lambda pair: pair[1])
-        listed = ", ".join(f"{entry.label} {ratio:.2f}x" for entry, ratio in sorted(ratios, key=lambda p: p[1]))
-        lines.append(f"word error rate relative to the recordings' own on the same sentences: {listed}; "
-                     f"the most intelligible is {best[0].label}.")  # fmt: skip
+    lines += intelligibility(evaluated)
     significant = [r for r in results if r.significant]
     if len(evaluated) < 2:
         lines.append("one family only: nothing to compare.")
