@@ -187,10 +187,16 @@ def predicted_durations(
         frames = torch.ceil(torch.exp(log_durations.float()) * x_mask * length_scale)
     else:
         frames = _checked_frames(log_durations, x_mask, length_scale, max_frames)
-    durations = frames.squeeze(1).long()
+    return lengthen_last_token(frames.squeeze(1).long(), x_mask, frame_multiple)
+
+
+def lengthen_last_token(durations: torch.Tensor, x_mask: torch.Tensor, frame_multiple: int) -> torch.Tensor:
+    """``durations`` (B, T_text) with each item's last token lengthened so that the item lasts at least one frame
+    and a multiple of ``frame_multiple`` frames (x_mask (B, 1, T_text))."""
     totals = durations.sum(-1).clamp(min=1)
     target = round_up(totals, frame_multiple)
     last = x_mask.squeeze(1).long().sum(-1) - 1  # (B,) index of each item's last token
+    durations = durations.clone()
     durations[torch.arange(durations.shape[0]), last] += target - durations.sum(-1)
     return durations
 

@@ -26,7 +26,14 @@ from torch import nn
 
 from tts_gen.data.dataset import TTSBatch
 from tts_gen.data.features import MelStats
-from tts_gen.models.alignment import align, duration_loss, expand, predicted_durations, prior_loss
+from tts_gen.models.alignment import (
+    align,
+    duration_loss,
+    expand,
+    lengthen_last_token,
+    predicted_durations,
+    prior_loss,
+)
 from tts_gen.models.decoders.base import AdversarialDecoder, DecoderConfig
 from tts_gen.models.decoders.registry import build_decoder
 from tts_gen.models.encoder import EncoderConfig, TextEncoder
@@ -175,15 +182,21 @@ class TTSModel(nn.Module):
         options = self.decoder.options() if options is None else options
         cond, mask, durations = self.condition_from_text(x, x_lengths, length_scale)
         mel = self.decoder.generate(cond, mask, options)
-        return Synthesis(mel=self.denormalize(mel) * mask, lengths=mask.sum((1, 2)).long(), durations=durations)
+        lengths = durations.sum(-1)
+        spoken = sequence_mask(lengths, mel.shape[-1])  # without the frames added for the decoder's multiple
+        return Synthesis(mel=self.denormalize(mel) * spoken, lengths=lengths, durations=durations)
 
     def condition_from_text(self, x: torch.Tensor, x_lengths: torch.Tensor, length_scale: float = 1.0):
-        """Token ids (B, T_text) -> (cond (B, n_mels, T), mask (B, 1, T), durations (B, T_text)) with the
-        predicted durations."""
+        """Token ids (B, T_text) -> (cond (B, n_mels, T), mask (B, 1, T), durations (B, T_text)).
+
+        ``durations`` are the predicted ones, the same for every family of one spine; the decoder's condition
+        and mask lengthen each item's last token up to the family's frame multiple (the flow's squeeze), and
+        :meth:`synthesize` drops those frames again."""
         enc = self.encoder(x, x_lengths)
-        durations = predicted_durations(enc.log_durations, enc.x_mask, length_scale, self.frame_multiple)
-        mask = sequence_mask(durations.sum(-1))
-        return expand(enc.mu_x, durations, mask.shape[-1]), mask, durations
+        durations = predicted_durations(enc.log_durations, enc.x_mask, length_scale)
+        decoded = lengthen_last_token(durations, enc.x_mask, self.frame_multiple)
+        mask = sequence_mask(decoded.sum(-1))
+        return expand(enc.mu_x, decoded, mask.shape[-1]), mask, durations
 
     @torch.no_grad()
     def trajectory(self, x: torch.Tensor, x_lengths: torch.Tensor, options: Any = None) -> list:
