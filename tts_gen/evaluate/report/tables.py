@@ -185,6 +185,14 @@ def headline_table(evaluated: list[Entry], flagged: set[str]) -> Table:
     return Table(header, rows, caption)
 
 
+def steps_text(budget: dict) -> str:
+    """The evaluated checkpoint's step, and the run's budget of steps when it is another number."""
+    steps, allowed = budget.get("steps"), budget.get("max_steps")
+    if steps is None:
+        return "—"
+    return f"{steps} of {allowed}" if allowed and allowed != steps else str(steps)
+
+
 def budget_table(evaluated: list[Entry]) -> Table:
     """What each family spent and how it trained: the budget its row of the headline holds for."""
     header = ["family", "steps", "batch", "utterance passes", "minutes", "trained on", "learning rate"]
@@ -197,15 +205,15 @@ def budget_table(evaluated: list[Entry]) -> Table:
         chosen = budget.get("best_metric")
         best = f"{chosen} = {fmt(budget.get('best_value'))}" if chosen else "—"
         rows.append(
-            [Cell(entry.label), Cell(str(budget.get("steps", "—"))), Cell(str(budget.get("batch_size", "—")))]
+            [Cell(entry.label), Cell(steps_text(budget)), Cell(str(budget.get("batch_size", "—")))]
             + [Cell(f"{budget['utterances']:,}" if budget.get("utterances") else "—"), Cell(fmt(budget.get("minutes")))]
             + [Cell(where), Cell(fmt(budget.get("learning_rate"))), Cell(budget.get("loss_window", "—")), Cell(best)]
             + [Cell(spine_of(entry))]
         )
     caption = (
-        "Training budget of each row: optimizer steps and their batch, utterances seen, minutes spent training "
-        "(data loading and steps), where, the learning rate, what the loss was computed on, and the validation "
-        "measure best.pt was chosen on (the same for every family)."
+        "Training budget of each row: optimizer steps of the evaluated checkpoint (of the run's budget) and their "
+        "batch, utterances seen, minutes spent training (data loading and steps), where, the learning rate, what "
+        "the loss was computed on, and the validation measure best.pt was chosen on (the same for every family)."
     )
     return Table(header, rows, caption)
 

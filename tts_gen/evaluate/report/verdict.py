@@ -90,14 +90,20 @@ def protocol_text(entries: list[Entry], mixed: bool) -> str:
     )
 
 
+def allowed_budget(budget: dict) -> str:
+    """The training budget a run was given, in words (older evaluations: the steps of the evaluated checkpoint)."""
+    steps, minutes = budget.get("max_steps", budget.get("steps")), budget.get("max_minutes") or 0
+    limit = f"{steps} steps" + (f" or {minutes:g} minutes" if minutes else "")
+    return f"{limit} of {budget.get('batch_size')} utterances"
+
+
 def budget_text(evaluated: list[Entry]) -> str:
     """The budgets, stated: the decoders' (equal or not), then the spine run's own when it is in the table."""
     spines = [e for e in evaluated if (e.info.get("spine") or {}).get("own")]
     decoders = [e for e in evaluated if e not in spines] or spines
-    budgets = {(e.info.get("budget", {}).get("steps"), e.info.get("budget", {}).get("batch_size")) for e in decoders}
+    budgets = {allowed_budget(e.info.get("budget", {})) for e in decoders}
     if len(budgets) == 1:
-        steps, batch = next(iter(budgets))
-        text = f"an equal budget of {steps} steps of {batch} utterances"
+        text = f"an equal budget of {next(iter(budgets))}"
     else:
         text = "unequal budgets (see the table)"
     if spines and decoders is not spines:
@@ -139,11 +145,12 @@ def intelligibility(evaluated: list[Entry]) -> list[str]:
 
 def describe_difference(result: PairResult) -> str:
     info, test = metric(result.key), result.test
-    better, worse = (result.a, result.b) if (test.mean_difference < 0) == (info.better < 0) else (result.b, result.a)
-    size = abs(test.mean_difference)
+    a_better = (test.mean_difference < 0) == (info.better < 0)
+    better, worse = (result.a, result.b) if a_better else (result.b, result.a)
+    low, high = sorted((abs(test.low), abs(test.high)))  # the interval of |difference|: both ends share its sign
     return (
-        f"{better.label} beats {worse.label} on {info.label} by {size:.3g} {info.unit} "
-        f"(95% interval of the difference [{test.low:.3g}, {test.high:.3g}], p = {test.p_adjusted:.2g} after Holm)"
+        f"{better.label} beats {worse.label} on {info.label} by {abs(test.mean_difference):.3g} {info.unit} "
+        f"(95% interval [{low:.3g}, {high:.3g}], p = {test.p_adjusted:.2g} after Holm)"
     )
 
 
