@@ -201,3 +201,22 @@ def test_verdict_names_significant_pairs_solver_parity_and_timing_artefacts(tmp_
     text = "\n".join(verdict(same, pairwise(same)))
     assert "no pair of families differs significantly" in text and "are compared at equal" in text
     assert "Timing warning" not in text
+
+
+def test_likelihoods_are_compared_within_one_family_only(tmp_path):
+    from dataclasses import replace
+
+    from tts_gen.evaluate.report.verdict import pairwise
+
+    ids = [f"u{i}" for i in range(30)]
+
+    def with_nll(label, family, offset):
+        entry = constructed(tmp_path, label, scores={k: 0.2 + 0.01 * i for i, k in enumerate(ids)})
+        for i, row in enumerate(entry.rows):
+            row["nll"] = offset + 0.01 * i
+        return replace(entry, family=family)
+
+    entries = [with_nll("flow (a)", "flow", 1.0), with_nll("flow (b)", "flow", 2.0), with_nll("vae", "vae", -3.0)]
+    results = pairwise(entries)
+    assert {(r.a.label, r.b.label) for r in results if r.key == "nll"} == {("flow (a)", "flow (b)")}
+    assert len([r for r in results if r.key == "wer"]) == 3  # every other measure compares every pair

@@ -41,10 +41,13 @@ class PairResult:
 
 
 def pairwise(evaluated: list[Entry]) -> list[PairResult]:
-    """Every pair on every tested metric that both have, with Holm-adjusted p-values per metric."""
+    """Every pair on every tested metric that both have, with Holm-adjusted p-values per metric; a metric in its
+    family's own units (the likelihood) only between runs of one family."""
     results = []
     for key in TESTED:
-        pairs = list(itertools.combinations(evaluated, 2))
+        pairs = [pair for pair in itertools.combinations(evaluated, 2) if comparable(key, *pair)]
+        if not pairs:
+            continue
         tests = [paired_test(a.scores("model", key), b.scores("model", key)) for a, b in pairs]
         if not any(test.n for test in tests):
             continue
@@ -52,6 +55,12 @@ def pairwise(evaluated: list[Entry]) -> list[PairResult]:
             test.p_adjusted = adjusted
             results.append(PairResult(key, a, b, test))
     return results
+
+
+def comparable(key: str, a: Entry, b: Entry) -> bool:
+    """Whether ``key`` can be compared between ``a`` and ``b``: a likelihood's units are its family's own (a flow's
+    exact NLL and a VAE's bound are different quantities)."""
+    return metric(key).unit != "family units" or a.family == b.family
 
 
 def spine_of(entry: Entry) -> str:
