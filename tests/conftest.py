@@ -12,6 +12,24 @@ DATA = Path(__file__).parent / "data"
 MINI_CORPUS = DATA / "ljspeech-mini"
 ROOT = Path(__file__).parent.parent
 
+# The demo encoder shrunk so that a step takes a fraction of a second on a 2-core CPU (``--set`` overrides).
+TINY_ENCODER = [
+    "model.encoder.hidden_channels=32",
+    "model.encoder.filter_channels=64",
+    "model.encoder.n_layers=1",
+    "model.encoder.duration_filter_channels=32",
+]
+# The demo flow config shrunk the same way, with batches of 2 in the main process, logging every step.
+TINY_FLOW = [
+    *TINY_ENCODER,
+    "model.decoder.hidden_channels=32",
+    "model.decoder.n_blocks=2",
+    "model.decoder.n_layers=2",
+    "train.batch_size=2",
+    "train.num_workers=0",
+    "train.log_every=1",
+]
+
 
 @pytest.fixture(scope="session")
 def mini_corpus() -> Path:
@@ -66,10 +84,7 @@ def acoustic_run(prepared_mini, tmp_path_factory):
 
     run = tmp_path_factory.mktemp("acoustic") / "flow"
     overrides = [
-        "model.encoder.hidden_channels=32",
-        "model.encoder.filter_channels=64",
-        "model.encoder.n_layers=1",
-        "model.encoder.duration_filter_channels=32",
+        *TINY_ENCODER,
         "model.decoder.hidden_channels=16",
         "model.decoder.n_blocks=2",
         "train.max_steps=1",

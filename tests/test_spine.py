@@ -8,7 +8,7 @@ import shutil
 import pytest
 import torch
 
-from tests.conftest import cli
+from tests.conftest import TINY_ENCODER, cli
 from tts_gen.acoustic_run import acoustic_spec, train_acoustic
 from tts_gen.config import ConfigError
 from tts_gen.data.dataset import TTSDataset, collate_tts
@@ -21,12 +21,6 @@ from tts_gen.spine import load_spine
 from tts_gen.synthesize import load_acoustic_model
 from tts_gen.train.trainer import Trainer
 
-ENCODER = [
-    "model.encoder.hidden_channels=32",
-    "model.encoder.filter_channels=64",
-    "model.encoder.n_layers=1",
-    "model.encoder.duration_filter_channels=32",
-]
 TRAIN = [
     "train.batch_size=4",
     "train.num_workers=0",
@@ -58,13 +52,13 @@ def data(prepared_mini, tmp_path_factory):
 def spine(data, tmp_path_factory):
     """A tiny prior run (the spine), trained 3 steps, with its durations stored by `tts-gen align`."""
     run = tmp_path_factory.mktemp("spine") / "prior"
-    train_acoustic(config_path("prior"), data, run, [*ENCODER, *TRAIN, "train.max_steps=3"], device="cpu")
+    train_acoustic(config_path("prior"), data, run, [*TINY_ENCODER, *TRAIN, "train.max_steps=3"], device="cpu")
     assert cli("align", "--checkpoint", run, "--data", data, "--batch-size", "3") == 0
     return run
 
 
 def family_run(family, data, spine, run_dir, steps=2):
-    overrides = [*ENCODER, *DECODERS[family], *TRAIN, f"train.max_steps={steps}", f"spine={spine}"]
+    overrides = [*TINY_ENCODER, *DECODERS[family], *TRAIN, f"train.max_steps={steps}", f"spine={spine}"]
     train_acoustic(config_path(family), data, run_dir, overrides, device="cpu")
     return run_dir
 
@@ -101,7 +95,7 @@ def test_alignment_is_fp32_under_bf16_autocast(spine, data):
 
 def test_frozen_spine_gets_no_gradient_and_does_not_change(spine, data, tmp_path):
     config = load_experiment(
-        config_path("flow"), [*ENCODER, *DECODERS["flow"], *TRAIN, "train.max_steps=3", f"spine={spine}"]
+        config_path("flow"), [*TINY_ENCODER, *DECODERS["flow"], *TRAIN, "train.max_steps=3", f"spine={spine}"]
     )
     spec = acoustic_spec(config, data)
     model = spec.build_model()
@@ -139,7 +133,7 @@ def test_two_families_of_one_spine_get_the_same_durations_and_condition(spine, d
 def test_durations_of_another_spine_or_none_are_refused(spine, data, tmp_path):
     other = tmp_path / "other"
     train_acoustic(
-        config_path("prior"), data, other, [*ENCODER, *TRAIN, "train.max_steps=1", "train.seed=7"], device="cpu"
+        config_path("prior"), data, other, [*TINY_ENCODER, *TRAIN, "train.max_steps=1", "train.seed=7"], device="cpu"
     )
     with pytest.raises(MissingAlignments, match="run `tts-gen align"):
         family_run("flow", data, other, tmp_path / "flow")
@@ -152,9 +146,9 @@ def test_durations_of_another_spine_or_none_are_refused(spine, data, tmp_path):
 
 
 def test_a_spine_of_other_encoder_settings_is_refused(spine, data, tmp_path):
-    overrides = [*ENCODER, *DECODERS["flow"], *TRAIN, "model.encoder.n_layers=2", f"spine={spine}"]
+    overrides = [*TINY_ENCODER, *DECODERS["flow"], *TRAIN, "model.encoder.n_layers=2", f"spine={spine}"]
     with pytest.raises(ConfigError, match="other model.encoder settings"):
         train_acoustic(config_path("flow"), data, tmp_path / "flow", overrides, device="cpu")
-    overrides = [*ENCODER, *DECODERS["flow"], *TRAIN, f"spine={spine}", f"train.init_from={spine}"]
+    overrides = [*TINY_ENCODER, *DECODERS["flow"], *TRAIN, f"spine={spine}", f"train.init_from={spine}"]
     with pytest.raises(ConfigError, match="may only start the decoder"):
         train_acoustic(config_path("flow"), data, tmp_path / "flow", overrides, device="cpu")

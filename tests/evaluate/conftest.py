@@ -8,14 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, TINY_ENCODER
 
-ENCODER = [
-    "model.encoder.hidden_channels=32",
-    "model.encoder.filter_channels=64",
-    "model.encoder.n_layers=1",
-    "model.encoder.duration_filter_channels=32",
-]
 TINY = [
     "train.max_steps=2",
     "train.batch_size=2",
@@ -26,7 +20,7 @@ TINY = [
     "train.warmup_steps=1",
     "train.num_workers=0",
     "train.val_max_batches=1",
-    *ENCODER,
+    *TINY_ENCODER,
     "model.decoder.hidden_channels=16",
     "model.decoder.n_blocks=1",
     "model.decoder.n_layers=1",
@@ -48,7 +42,7 @@ def spine_run(evaluation_data, tmp_path_factory) -> Path:
     from tts_gen.cli import main
 
     run = tmp_path_factory.mktemp("runs") / "prior"
-    overrides = [*ENCODER, "train.max_steps=2", "train.batch_size=2", "train.num_workers=0", "train.val_every=2"]
+    overrides = [*TINY_ENCODER, "train.max_steps=2", "train.batch_size=2", "train.num_workers=0", "train.val_every=2"]
     train_acoustic(ROOT / "egs" / "demo" / "prior.yaml", evaluation_data, run, overrides, device="cpu")
     assert main(["align", "--checkpoint", str(run), "--data", str(evaluation_data)]) == 0
     return run

@@ -43,14 +43,19 @@ def test_score_transcript_reports_rates_and_counts():
 FLITE_SENTENCE = "Examination of the cartridge cases found on the sixth floor of the depository building."
 
 
+def flite_wav(folder):
+    """(waveform, sample rate) of :data:`FLITE_SENTENCE` read by flite's slt voice."""
+    path = folder / "flite.wav"
+    subprocess.run(["flite", "-voice", "slt", "-t", FLITE_SENTENCE, "-o", str(path)], check=True, capture_output=True)
+    return sf.read(path, dtype="float32")
+
+
 @pytest.mark.skipif(shutil.which("flite") is None, reason="flite is not installed (apt-get install flite)")
 def test_recognizer_recovers_a_clean_flite_utterance(tmp_path):
     pytest.importorskip("pocketsphinx", reason="the eval extra is not installed: pip install -e '.[eval]'")
     from tts_gen.evaluate.metrics.asr import Recognizer
 
-    path = tmp_path / "flite.wav"
-    subprocess.run(["flite", "-voice", "slt", "-t", FLITE_SENTENCE, "-o", str(path)], check=True, capture_output=True)
-    wav, rate = sf.read(path, dtype="float32")
+    wav, rate = flite_wav(tmp_path)
     scores = Recognizer().score(wav, rate, FLITE_SENTENCE)
     assert scores.wer <= 0.25, scores.hypothesis
     assert scores.cer <= 0.15, scores.hypothesis
@@ -62,9 +67,7 @@ def test_transcript_cache_recognizes_identical_audio_once(tmp_path):
     from tts_gen.evaluate.metrics.asr import Recognizer
     from tts_gen.files import read_json_lines
 
-    path = tmp_path / "flite.wav"
-    subprocess.run(["flite", "-voice", "slt", "-t", FLITE_SENTENCE, "-o", str(path)], check=True, capture_output=True)
-    wav, rate = sf.read(path, dtype="float32")
+    wav, rate = flite_wav(tmp_path)
     cache = tmp_path / "transcripts.jsonl"
     first = Recognizer(cache).transcribe(wav, rate)
     with open(cache, "a", encoding="utf-8") as handle:

@@ -10,23 +10,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from tests.conftest import train_cli
+from tests.conftest import TINY_FLOW, train_cli
 
-# The demo flow config shrunk so that a step takes a fraction of a second on a 2-core CPU.
-TINY = [
-    "model.encoder.hidden_channels=32",
-    "model.encoder.filter_channels=64",
-    "model.encoder.n_layers=1",
-    "model.encoder.duration_filter_channels=32",
-    "model.decoder.hidden_channels=32",
-    "model.decoder.n_blocks=2",
-    "model.decoder.n_layers=2",
-    "train.batch_size=2",
-    "train.num_workers=0",
-    "train.warmup_steps=1",
-    "train.log_every=1",
-    "train.val_max_batches=1",
-]
+TINY = [*TINY_FLOW, "train.warmup_steps=1", "train.val_max_batches=1"]
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, TINY_FLOW
 from tts_gen.acoustic_run import griffin_lim_sample, train_acoustic
 from tts_gen.config import ConfigError
 from tts_gen.data import FeatureStore, TTSDataset, collate_tts
@@ -17,17 +17,8 @@ from tts_gen.train.trainer import TrainData, Trainer, TrainingDiverged
 from tts_gen.trainable import Sample, StepOutput
 
 TINY = [
-    "model.encoder.hidden_channels=32",
-    "model.encoder.filter_channels=64",
-    "model.encoder.n_layers=1",
-    "model.encoder.duration_filter_channels=32",
-    "model.decoder.hidden_channels=32",
-    "model.decoder.n_blocks=2",
-    "model.decoder.n_layers=2",
-    "train.batch_size=2",
-    "train.num_workers=0",
+    *TINY_FLOW,
     "train.warmup_steps=2",
-    "train.log_every=1",
     "train.val_every=4",
     "train.checkpoint_every=100",
     "train.max_steps=7",
