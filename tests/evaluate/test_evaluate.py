@@ -121,3 +121,13 @@ def test_bad_sweep_and_skip_are_one_line_errors(tiny_runs, evaluation_data, tmp_
     assert "OPTION=V1,V2" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(evaluate_args(tiny_runs[0], evaluation_data, tmp_path / "y", "--skip", "everything"))
+
+
+def test_a_transcript_cache_that_is_a_folder_is_a_one_line_error(tiny_runs, evaluation_data, tmp_path, capsys):
+    folder = tmp_path / "transcripts"
+    folder.mkdir()
+    args = evaluate_args(tiny_runs[0], evaluation_data, tmp_path / "x", "--transcript-cache", str(folder))
+    assert main(args) == 2
+    error = capsys.readouterr().err.strip()
+    assert f"--transcript-cache {folder} must be a file" in error and "\n" not in error
+    assert not (tmp_path / "x").exists()  # refused before anything was written

@@ -9,6 +9,7 @@ from __future__ import annotations
 import typing
 import zlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from tts_gen.evaluate.metrics.world import WorldConfig
@@ -70,6 +71,9 @@ class EvaluationConfig:
         for name in ("max_utts", "choose_utts", "curve_utts"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        cache = Path(self.transcript_cache) if self.transcript_cache else None
+        if cache is not None and (cache.is_dir() or (cache.exists() and not cache.is_file())):
+            raise ValueError(f"--transcript-cache {cache} must be a file (it is created when missing), not a folder")
 
 
 @dataclass
