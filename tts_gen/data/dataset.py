@@ -7,7 +7,7 @@ they are needed (``tts_gen.models.layers.masks``).
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Iterator, Mapping
 
@@ -30,6 +30,8 @@ class TTSBatch:
         y: raw log-mel (B, n_mels, T_mel), zero-padded.
         y_lengths: (B,) frames per item.
         durations: external durations (B, T_text) in frames, or None.
+        host_lengths: (x_lengths, y_lengths) kept on the host when the batch moves to a device (see
+            :meth:`lengths_on_host`).
     """
 
     ids: list[str]
@@ -38,13 +40,32 @@ class TTSBatch:
     y: torch.Tensor
     y_lengths: torch.Tensor
     durations: torch.Tensor | None = None
+    host_lengths: tuple[torch.Tensor, torch.Tensor] | None = field(default=None, repr=False, compare=False)
 
-    def to(self, device: torch.device | str) -> "TTSBatch":
+    def to(self, device: torch.device | str, non_blocking: bool = False) -> "TTSBatch":
+        """The batch on ``device`` (``non_blocking`` copies from pinned memory without waiting); its lengths also
+        stay on the host."""
         moved = {
-            f.name: getattr(self, f.name).to(device) if isinstance(getattr(self, f.name), torch.Tensor) else getattr(self, f.name)
+            f.name: value.to(device, non_blocking=non_blocking) if isinstance(value, torch.Tensor) else value
             for f in fields(self)
+            for value in [getattr(self, f.name)]
         }
+        moved["host_lengths"] = self.lengths_on_host()
         return TTSBatch(**moved)
+
+    def lengths_on_host(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(x_lengths, y_lengths) on the host, where reading them does not wait for a device: the copies kept
+        when the batch moved to its device, or the lengths themselves."""
+        if self.host_lengths is not None:
+            return self.host_lengths
+        return self.x_lengths.cpu(), self.y_lengths.cpu()
+
+    def pin_memory(self) -> "TTSBatch":
+        """The batch in page-locked memory (the data loader calls it before a copy to a GPU)."""
+        pinned = {f.name: getattr(self, f.name) for f in fields(self)}
+        pinned.update({k: v.pin_memory() for k, v in pinned.items() if isinstance(v, torch.Tensor)})
+        pinned["host_lengths"] = (self.x_lengths, self.y_lengths)
+        return TTSBatch(**pinned)
 
     def __len__(self) -> int:
         return len(self.ids)

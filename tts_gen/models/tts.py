@@ -132,14 +132,16 @@ class TTSModel(nn.Module):
             (encoder output, durations (B, T_text), cond (B, n_mels, T), y (B, n_mels, T) normalized target,
             y_mask (B, 1, T)); lengths are trimmed to the decoder's frame multiple.
         """
-        y_lengths = batch.y_lengths // self.frame_multiple * self.frame_multiple
-        short = (y_lengths < batch.x_lengths).nonzero().flatten().tolist()
+        x_host, y_host = batch.lengths_on_host()  # checked and measured on the host: no wait for the device
+        y_host = y_host // self.frame_multiple * self.frame_multiple
+        short = (y_host < x_host).nonzero().flatten().tolist()
         if short:
             raise ValueError(
                 f"utterance {', '.join(batch.ids[i] for i in short)} has fewer mel frames than tokens; "
                 "leave it out of the data (tts-gen data prepare --skip-bad) or check its audio settings"
             )
-        max_frames = int(y_lengths.max())
+        max_frames = int(y_host.max())
+        y_lengths = batch.y_lengths // self.frame_multiple * self.frame_multiple
         y_mask = sequence_mask(y_lengths, max_frames)
         y = self.normalize(batch.y[..., :max_frames]) * y_mask
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.encoder_frozen):

@@ -27,10 +27,15 @@ class TrainConfig:
             synthesis then use the averaged weights.
         precision: autocast dtype on CUDA (``bf16`` default, ``fp16`` with a gradient scaler, or ``fp32``);
             the CPU always trains in fp32.
+        compile: run the model's training forward through ``torch.compile`` (the alignment search stays out of
+            the graph); on a GPU it fuses the many small kernels of a step. The first steps are slow while it
+            compiles, and every new batch shape may compile again until shapes are treated as dynamic.
         loss_weights: weight of each loss key (unlisted keys weigh 1).
         loss_warmup: steps over which a loss key's weight ramps linearly from 0 (e.g. a KL term).
         discriminator_learning_rate: learning rate of the discriminator of adversarial models (0 = same).
-        max_nonfinite_steps: abort after this many consecutive steps with a non-finite loss or gradient.
+        max_nonfinite_steps: abort after this many consecutive steps with a non-finite loss or gradient (such a
+            step leaves weights, optimizer moments and EMA as they were; the learning-rate schedule counts it). The
+            count is read every ``log_every`` steps, so the run stops at the first log step after the limit.
         log_every / val_every / sample_every / checkpoint_every: intervals in steps (sample 0 = val_every).
         keep_last: step checkpoints kept besides ``best.pt``.
         keep_every: step checkpoints at multiples of this many steps are never deleted (learning curves; 0 = none).
@@ -58,6 +63,7 @@ class TrainConfig:
     grad_clip: float = 5.0
     ema_decay: float = 0.0
     precision: Literal["bf16", "fp16", "fp32"] = "bf16"
+    compile: bool = False
     loss_weights: dict[str, float] = field(default_factory=dict)
     loss_warmup: dict[str, int] = field(default_factory=dict)
     discriminator_learning_rate: float = 0.0

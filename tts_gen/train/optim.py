@@ -13,9 +13,24 @@ from tts_gen.train.config import TrainConfig
 
 
 def build_optimizer(parameters: Iterable[nn.Parameter], config: TrainConfig, learning_rate: float) -> torch.optim.AdamW:
+    """AdamW in its fused form (one kernel for every parameter on CUDA, a vectorised loop on the CPU), which also
+    skips a step on the device: :func:`step_unless` sets its ``found_inf``."""
     return torch.optim.AdamW(
-        list(parameters), lr=learning_rate, betas=config.betas, eps=config.eps, weight_decay=config.weight_decay
+        list(parameters),
+        lr=learning_rate,
+        betas=config.betas,
+        eps=config.eps,
+        weight_decay=config.weight_decay,
+        fused=True,
     )
+
+
+def step_unless(optimizer: torch.optim.Optimizer, skip: torch.Tensor) -> None:
+    """One optimizer step, which leaves the weights and the optimizer's moments and step count as they were where
+    the boolean tensor ``skip`` is true, without reading ``skip`` on the host (the fused AdamW's ``found_inf``,
+    as torch's gradient scaler uses it)."""
+    optimizer.found_inf = skip.to(torch.float32)
+    optimizer.step()
 
 
 def lr_factor(step: int, config: TrainConfig) -> float:
@@ -45,9 +60,15 @@ class EMA:
             parameter.requires_grad_(False)
 
     @torch.no_grad()
-    def update(self, model: nn.Module) -> None:
-        for averaged, current in zip(self.model.parameters(), model.parameters()):
-            averaged.lerp_(current.detach(), 1 - self.decay)
+    def update(self, model: nn.Module, stepped: torch.Tensor | None = None) -> None:
+        """Moves the average towards ``model``'s weights; not at all where the boolean tensor ``stepped`` is
+        false (a skipped step), which is applied on the device without being read."""
+        pairs = list(zip(self.model.parameters(), model.parameters()))
+        if pairs:
+            stepped = torch.ones((), dtype=torch.bool) if stepped is None else stepped
+            weight = ((1 - self.decay) * stepped.float()).to(pairs[0][0].device)
+            for averaged, current in pairs:
+                averaged.lerp_(current.detach(), weight)
         for averaged, current in zip(self.model.buffers(), model.buffers()):
             averaged.copy_(current)
 

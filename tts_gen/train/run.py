@@ -35,6 +35,7 @@ RESUMABLE_CHANGES = {
     "train.keep_last",
     "train.num_workers",
     "train.val_max_batches",
+    "train.compile",
     "model.decoder.sampling",  # and the options under it: sampling defaults do not touch training
 }
 

@@ -52,6 +52,13 @@ def rng_state() -> dict[str, Any]:
     }
 
 
+def seed_all(seed: int) -> None:
+    """Seeds every random generator training draws from (torch on every device, NumPy, Python)."""
+    torch.manual_seed(seed)
+    np.random.seed(seed % 2**32)
+    random.seed(seed)
+
+
 def set_rng_state(state: dict[str, Any]) -> None:
     torch.set_rng_state(state["torch"])
     if state["cuda"] and torch.cuda.is_available():

@@ -1,11 +1,18 @@
 """The one step-based trainer of tts_gen, for every acoustic model family and for the vocoder.
 
-It runs unchanged on the CPU, one GPU or several under ``torchrun``. Features: AdamW with warm-up and a
-schedule, gradient clipping, optional EMA of the weights, bf16/fp16 autocast on CUDA, skipping (and counting)
-steps whose loss or gradient is not finite, validation every N steps, atomic checkpoints (last K + best),
-exact resume (weights, optimizers, schedulers, scaler, EMA, step, sampler position, RNG states), a progress
-bar, TensorBoard logs, and a checkpoint on Ctrl-C or SIGTERM so that nothing is lost. Adversarial models (those with a
-``discriminator``) get a discriminator step before each generator step; see :mod:`tts_gen.trainable`.
+It runs unchanged on the CPU, one GPU, or several GPUs or nodes under ``torchrun`` (torch's
+DistributedDataParallel, see :mod:`tts_gen.train.distributed`). Features: fused AdamW with warm-up and a
+schedule, gradient clipping, optional EMA of the weights, bf16/fp16 autocast on CUDA, an optional
+``torch.compile`` of the step, skipping (and counting) steps whose loss or gradient is not finite, validation
+every N steps, atomic checkpoints (last K + best), exact resume (weights, optimizers, schedulers, scaler, EMA,
+step, sampler position, every rank's RNG states), a progress bar, TensorBoard logs, and a checkpoint on Ctrl-C
+or SIGTERM so that nothing is lost. Adversarial models (those with a ``discriminator``) get a discriminator step
+before each generator step; see :mod:`tts_gen.trainable`.
+
+Between two log steps the host never waits for the device: losses and gradient norms stay device tensors until
+``log_every`` steps have passed, a step with a non-finite loss or gradient is skipped on the device (the fused
+optimizer's ``found_inf``) and counted there, and the count is read when losses are. Under several processes
+only rank 0 validates, logs and writes checkpoints while the others wait.
 """
 
 from __future__ import annotations
@@ -31,11 +38,21 @@ from tts_gen.files import write_text
 from tts_gen.runs import load_latest_checkpoint, prune_checkpoints, save_checkpoint, versions
 from tts_gen.runtime import hardware
 from tts_gen.train.config import TrainConfig
-from tts_gen.train.distributed import DistributedContext, average_gradients
+from tts_gen.train.distributed import (
+    DiscriminatorStep,
+    DistributedContext,
+    all_ranks_agree,
+    broadcast_from_main,
+    data_parallel,
+    gather_objects,
+    rank_seed,
+    sum_over_ranks,
+    wait_for_each_other,
+)
 from tts_gen.train.logging import TrainLogger
-from tts_gen.train.optim import EMA, build_optimizer, build_scheduler
-from tts_gen.train.signals import sigterm_as_interrupt
-from tts_gen.train.state import rng_state, set_rng_state
+from tts_gen.train.optim import EMA, build_optimizer, build_scheduler, step_unless
+from tts_gen.train.signals import StopRequests, sigterm_as_interrupt
+from tts_gen.train.state import rng_state, seed_all, set_rng_state
 from tts_gen.trainable import Sample, StepOutput, Trainable
 
 
@@ -78,6 +95,32 @@ def check_loss_keys(config: TrainConfig, known: tuple[str, ...]) -> None:
             )
 
 
+class NonFiniteSteps:
+    """Counts skipped steps on the device: all of them, the current run of skipped steps in a row and the longest
+    such run, without reading anything on the host (:meth:`check` does, at log steps)."""
+
+    def __init__(self, device: torch.device, skipped: int = 0):
+        self.total = torch.tensor(skipped, dtype=torch.long, device=device)
+        self.in_a_row = torch.zeros((), dtype=torch.long, device=device)
+        self.longest = torch.zeros((), dtype=torch.long, device=device)
+
+    def add(self, finite: torch.Tensor) -> None:
+        """Counts one step, skipped where the boolean tensor ``finite`` is false."""
+        skipped = (~finite).long()
+        self.total += skipped
+        self.in_a_row.mul_(skipped).add_(skipped)
+        torch.maximum(self.longest, self.in_a_row, out=self.longest)
+
+    def check(self, limit: int, step: int) -> None:
+        """Raises :class:`TrainingDiverged` if ``limit`` steps in a row were skipped."""
+        longest = int(self.longest)
+        if longest >= limit:
+            raise TrainingDiverged(
+                f"{longest} steps in a row had a non-finite loss or gradient (by step {step}); "
+                "lower train.learning_rate or check the data"
+            )
+
+
 class Trainer:
     """Trains ``model`` into ``run_dir``, resuming from its latest checkpoint if there is one.
 
@@ -117,18 +160,25 @@ class Trainer:
             raise ConfigError(
                 "the model has nothing to train (no parameter takes gradients): a prior run on a frozen spine"
             )
+        # Under several processes: rank 0's weights everywhere, gradients averaged in buckets during backward.
+        self.forward_step = data_parallel(self.model, context, ignore=self.discriminator)
+        self.discriminator_step = None
         self.optimizers = {"generator": build_optimizer(self.generator_params, config, config.learning_rate)}
         if self.discriminator is not None:
+            self.discriminator_step = data_parallel(DiscriminatorStep(model), context)
             lr = config.discriminator_learning_rate or config.learning_rate
             self.optimizers["discriminator"] = build_optimizer(self.discriminator.parameters(), config, lr)
+        if config.compile:
+            self.forward_step = torch.compile(self.forward_step)
         self.schedulers = {name: build_scheduler(opt, config) for name, opt in self.optimizers.items()}
         use_fp16 = self.device.type == "cuda" and config.precision == "fp16"
         self.scaler = torch.amp.GradScaler("cuda", enabled=use_fp16)
         self.ema = EMA(model, config.ema_decay) if config.ema_decay > 0 else None
+        if context.enabled:
+            seed_all(rank_seed(config.seed, context.rank))  # each rank draws its own noise
         self.position = Position()
         self.best_val = math.inf
-        self.nonfinite_in_a_row = 0
-        self.skipped_steps = 0
+        self.nonfinite = NonFiniteSteps(self.device)
         self.sampler = LengthBucketSampler(
             data.train_lengths,
             config.batch_size,
@@ -141,9 +191,14 @@ class Trainer:
         self.logger: TrainLogger | None = None
         self._resume()
 
+    @property
+    def skipped_steps(self) -> int:
+        """Steps skipped so far because their loss or gradient was not finite (read from the device)."""
+        return int(self.nonfinite.total)
+
     # ------------------------------------------------------------------------------------------ state
 
-    def _payload(self) -> dict[str, Any]:
+    def _payload(self, rng_states: list[dict[str, Any]]) -> dict[str, Any]:
         return {
             **self.metadata,
             "model": self.model.state_dict(),
@@ -160,12 +215,16 @@ class Trainer:
             "best_val": self.best_val,
             "best_metric": self.model.validation_metric,
             "skipped_steps": self.skipped_steps,
-            "rng": rng_state(),
+            "rng": rng_states[0],
+            "rng_by_rank": rng_states,
             "versions": versions(),
         }
 
     def _resume(self) -> None:
-        found = load_latest_checkpoint(self.run_dir, map_location=self.device)  # newest intact one
+        """Rank 0 reads the newest intact checkpoint and hands it to every rank (so the others need no copy of the
+        run folder); each rank takes back its own random state."""
+        found = load_latest_checkpoint(self.run_dir, map_location="cpu") if self.context.is_main else None
+        found = broadcast_from_main(found, self.context)
         if found is None:
             return
         path, state = found
@@ -180,11 +239,23 @@ class Trainer:
             state["step"], state["epoch"], state["batch_in_epoch"], state["train_seconds"], state["utterances_seen"]
         )
         self.best_val = state["best_val"]
-        self.skipped_steps = state.get("skipped_steps", 0)
-        set_rng_state(state["rng"])
+        self.nonfinite = NonFiniteSteps(self.device, state.get("skipped_steps", 0))
+        self._restore_rng(state.get("rng_by_rank") or [state["rng"]])
         self._truncate_metrics(self.position.step)
         if self.context.is_main:
             print(f"resuming {self.run_dir} from step {self.position.step} ({path.name})")
+
+    def _restore_rng(self, states: list[dict[str, Any]]) -> None:
+        if len(states) == self.context.world_size:
+            set_rng_state(states[self.context.rank])
+            return
+        seed_all(rank_seed(self.config.seed + self.position.step, self.context.rank))
+        if self.context.is_main:
+            print(
+                f"warning: the checkpoint holds the random states of {len(states)} processes, this run has "
+                f"{self.context.world_size}: the ranks draw fresh random streams, so the run continues but does not "
+                "repeat the uninterrupted one"
+            )
 
     def _truncate_metrics(self, step: int) -> None:
         """Drops metric rows written after the checkpoint we resume from (they will be written again)."""
@@ -193,12 +264,21 @@ class Trainer:
             rows = [line for line in path.read_text().splitlines() if line and json.loads(line)["step"] <= step]
             write_text(path, "".join(row + "\n" for row in rows))
 
-    def save(self, best: bool = False) -> None:
-        """Writes ``step_<N>.pt`` (and ``best.pt``), keeping the last ``keep_last`` step checkpoints and those
-        at multiples of ``keep_every``."""
-        if not self.context.is_main:
-            return
-        payload = self._payload()
+    def rng_states(self) -> list[dict[str, Any]]:
+        """Every rank's random state, in rank order (all ranks must call this together)."""
+        return gather_objects(rng_state(), self.context)
+
+    def save(self, best: bool = False, rng_states: list[dict[str, Any]] | None = None) -> None:
+        """Writes ``step_<N>.pt`` (or ``best.pt``), keeping the last ``keep_last`` step checkpoints and those at
+        multiples of ``keep_every``. Every rank calls it: their random states go into the checkpoint, rank 0
+        writes it and the others wait until it is written."""
+        rng_states = self.rng_states() if rng_states is None else rng_states
+        if self.context.is_main:
+            self._write(best, rng_states)
+        wait_for_each_other(self.context)
+
+    def _write(self, best: bool, rng_states: list[dict[str, Any]]) -> None:
+        payload = self._payload(rng_states)
         folder = self.run_dir / "checkpoints"
         if best:
             save_checkpoint(folder / "best.pt", payload)
@@ -224,68 +304,52 @@ class Trainer:
     def weighted_sum(self, terms: dict[str, torch.Tensor]) -> torch.Tensor:
         return sum(self.loss_weight(key) * value.float() for key, value in terms.items())
 
-    def _apply(self, name: str, loss: torch.Tensor, parameters: list[nn.Parameter]) -> tuple[float, bool]:
-        """Backward, average across ranks, clip and step one optimizer; returns (grad norm, stepped)."""
+    def _apply(self, name: str, loss: torch.Tensor, parameters: list[nn.Parameter]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Backward (gradients averaged across ranks while it runs), clip and step one optimizer, unless the loss
+        or the gradient is not finite on some rank; returns (grad norm, stepped), device tensors."""
         optimizer = self.optimizers[name]
         optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
-        average_gradients(parameters, self.context)
         self.scaler.unscale_(optimizer)
         max_norm = self.config.grad_clip if self.config.grad_clip > 0 else math.inf
-        norm = float(torch.nn.utils.clip_grad_norm_(parameters, max_norm))
-        finite = math.isfinite(norm) and bool(torch.isfinite(loss))
-        if finite:
-            self.scaler.step(optimizer)
-            self.schedulers[name].step()
+        norm = torch.nn.utils.clip_grad_norm_(parameters, max_norm).detach()
+        finite = all_ranks_agree(torch.isfinite(norm) & torch.isfinite(loss.detach()), self.context)
+        step_unless(optimizer, ~finite)
+        self.schedulers[name].step()
         return norm, finite
 
-    def train_step(self, batch: Any) -> dict[str, float]:
-        """One discriminator step (adversarial models) and one generator step; returns logged values."""
+    def train_step(self, batch: Any) -> dict[str, torch.Tensor | float]:
+        """One discriminator step (adversarial models) and one generator step; returns the values to log, as
+        device tensors (read them with :func:`as_floats`; the host does not wait for the device here)."""
         self.model.train()
         with self._autocast():
-            out: StepOutput = self.model(batch)
+            out: StepOutput = self.forward_step(batch)
         terms = dict(out.terms)
-        logged: dict[str, float] = {}
-        finite = True
+        logged: dict[str, torch.Tensor | float] = {}
+        stepped = torch.ones((), dtype=torch.bool, device=self.device)
         if out.adversarial is not None:
             with self._autocast():
-                d_terms = self.model.discriminator_loss(out.adversarial.detached())
-            d_norm, d_finite = self._apply(
+                d_terms = self.discriminator_step(out.adversarial.detached())
+            d_norm, d_stepped = self._apply(
                 "discriminator", self.weighted_sum(d_terms), list(self.discriminator.parameters())
             )
-            finite &= d_finite
-            logged.update({key: float(value.detach()) for key, value in d_terms.items()})
+            stepped &= d_stepped
+            logged.update({key: value.detach() for key, value in d_terms.items()})
             logged["grad_norm/discriminator"] = d_norm
             with self._autocast():
                 terms.update(self.model.adversarial_loss(out.adversarial))
         loss = self.weighted_sum(terms)
-        norm, g_finite = self._apply("generator", loss, self.generator_params)
-        finite &= g_finite
+        norm, g_stepped = self._apply("generator", loss, self.generator_params)
+        stepped &= g_stepped
         self.scaler.update()
-        if self.ema is not None and finite:
-            self.ema.update(self.model)
-        self._count_nonfinite(finite)
-        logged.update({key: float(value.detach()) for key, value in terms.items()})
+        if self.ema is not None:
+            self.ema.update(self.model, stepped)
+        self.nonfinite.add(stepped)
+        logged.update({key: value.detach() for key, value in terms.items()})
         logged.update(
-            {
-                "loss": float(loss.detach()),
-                "grad_norm/generator": norm,
-                "lr": self.schedulers["generator"].get_last_lr()[0],
-            }
+            {"loss": loss.detach(), "grad_norm/generator": norm, "lr": self.schedulers["generator"].get_last_lr()[0]}
         )
         return logged
-
-    def _count_nonfinite(self, finite: bool) -> None:
-        if finite:
-            self.nonfinite_in_a_row = 0
-            return
-        self.nonfinite_in_a_row += 1
-        self.skipped_steps += 1
-        if self.nonfinite_in_a_row >= self.config.max_nonfinite_steps:
-            raise TrainingDiverged(
-                f"{self.nonfinite_in_a_row} steps in a row had a non-finite loss or gradient at step "
-                f"{self.position.step}; lower train.learning_rate or check the data"
-            )
 
     def grad_norms_by_module(self) -> dict[str, float]:
         """Gradient norm of each top-level submodule's generator parameters (after the last backward)."""
@@ -365,23 +429,47 @@ class Trainer:
     def _budget(self) -> dict[str, float]:
         return {"seconds": self.position.seconds, "utterances": self.position.utterances}
 
-    def _after_step(self, logged: dict[str, float], bar: tqdm) -> None:
+    def _after_step(self, logged: dict[str, torch.Tensor | float], bar: tqdm) -> None:
         config, step, final = self.config, self.position.step, self.budget_spent()
+        if self._due(config.log_every) or final:
+            self.nonfinite.check(config.max_nonfinite_steps, step)  # every rank reads the same count
         if self._due(config.log_every) and self.context.is_main:
-            self.logger.scalars("train", {**logged, **self.grad_norms_by_module(), **self._budget()}, step)
-        if self._due(config.val_every) or final:
-            val = self.validate()
+            values = as_floats(logged)
+            self.logger.scalars("train", {**values, **self.grad_norms_by_module(), **self._budget()}, step)
+            bar.set_postfix(loss=f"{values['loss']:.3f}", refresh=False)
+        validate = self._due(config.val_every) or final
+        sample = self._due(config.sample_every or config.val_every)
+        save = self._due(config.checkpoint_every) or final
+        rng_states = self.rng_states() if validate or save else None
+        if validate or sample:
             if self.context.is_main:
-                metric = self.model.validation_metric
-                self.logger.scalars("val", {**val, **self._budget()}, step)
-                bar.write(f"step {step}: val {metric} {val[metric]:.4f}, val loss {val['loss']:.4f}")
-                if val[metric] < self.best_val:
-                    self.best_val = val[metric]
-                    self.save(best=True)
-        if self._due(config.sample_every or config.val_every) and self.context.is_main:
+                self._validate_and_sample(validate, sample, rng_states, bar)
+            wait_for_each_other(self.context)  # only rank 0 validates; the others wait
+        if save:
+            self.save(rng_states=rng_states)
+
+    def _validate_and_sample(self, validate: bool, sample: bool, rng_states: list | None, bar: tqdm) -> None:
+        if validate:
+            val = self.validate()
+            metric = self.model.validation_metric
+            self.logger.scalars("val", {**val, **self._budget()}, self.position.step)
+            bar.write(f"step {self.position.step}: val {metric} {val[metric]:.4f}, val loss {val['loss']:.4f}")
+            if val[metric] < self.best_val:
+                self.best_val = val[metric]
+                self._write(best=True, rng_states=rng_states)
+        if sample:
             self.log_sample()
-        if self._due(config.checkpoint_every) or final:
-            self.save()
+
+    def _advance(self, batch_size: int, seconds: float, stops: StopRequests | None) -> str | None:
+        """Counts one step done by every rank: the ranks add up their utterances, average their seconds and
+        agree whether any of them was asked to stop; returns ``interrupted``, ``terminated`` or None."""
+        asked = [float(stops.interrupted), float(stops.terminated)] if stops else [0.0, 0.0]
+        interrupted, terminated, utterances, seconds = sum_over_ranks([*asked, batch_size, seconds], self.context)
+        self.position.step += 1
+        self.position.batch_in_epoch += 1
+        self.position.utterances += int(utterances)
+        self.position.seconds += seconds / self.context.world_size
+        return "terminated" if terminated else "interrupted" if interrupted else None
 
     def fit(self, until_step: int | None = None) -> Position:
         """Trains until the budget is spent (``train.max_steps`` or ``train.max_minutes``) or up to ``until_step``
@@ -396,21 +484,20 @@ class Trainer:
             disable=not self.context.is_main,
             dynamic_ncols=True,
         )
-        started, first_step = time.time(), self.position.step
-        restore_sigterm = sigterm_as_interrupt()  # what schedulers and `docker stop` send
+        # One process stops at once on Ctrl-C or SIGTERM; several stop together at the end of a step.
+        stops = StopRequests() if self.context.enabled else None
+        restore_sigterm = sigterm_as_interrupt() if stops is None else stops.restore
+        non_blocking = self.device.type == "cuda"
         try:
             while self.position.step < target and not self.budget_spent():
                 self.sampler.set_epoch(self.position.epoch, self.position.batch_in_epoch)
                 clock = time.perf_counter()
                 for batch in self._loader(self.data.train, self.sampler, self.position.epoch):
-                    logged = self.train_step(batch.to(self.device))
-                    self.position.step += 1
-                    self.position.batch_in_epoch += 1
-                    self.position.utterances += len(batch) * self.context.world_size
-                    self.position.seconds += time.perf_counter() - clock
+                    logged = self.train_step(batch.to(self.device, non_blocking=non_blocking))
+                    stop = self._advance(len(batch), time.perf_counter() - clock, stops)
                     bar.update(1)
-                    rate = (self.position.step - first_step) / max(time.time() - started, 1e-9)
-                    bar.set_postfix(loss=f"{logged['loss']:.3f}", steps_per_s=f"{rate:.2f}", refresh=False)
+                    if stop is not None:
+                        self._stop(stop, bar)
                     self._after_step(logged, bar)
                     if self.position.step >= target or self.budget_spent():
                         break
@@ -419,9 +506,10 @@ class Trainer:
                     self.position.epoch += 1
                     self.position.batch_in_epoch = 0
         except KeyboardInterrupt as stop:
-            reason = "terminated" if isinstance(stop, Terminated) else "interrupted"
-            bar.write(f"{reason}: saving a checkpoint at step {self.position.step}")
-            self.save()
+            if stops is None:  # several processes have saved together in _stop
+                reason = "terminated" if isinstance(stop, Terminated) else "interrupted"
+                bar.write(f"{reason}: saving a checkpoint at step {self.position.step}")
+                self.save()
             raise
         finally:
             restore_sigterm()
@@ -430,3 +518,15 @@ class Trainer:
         if self.position.step % self.config.checkpoint_every and not self.budget_spent():
             self.save()  # stopped early by until_step: the budget's end saved already
         return self.position
+
+    def _stop(self, reason: str, bar: tqdm) -> None:
+        """Every rank was told that one of them was asked to stop: they save together, then stop."""
+        if self.context.is_main:
+            bar.write(f"{reason}: saving a checkpoint at step {self.position.step}")
+        self.save()
+        raise Terminated(reason) if reason == "terminated" else KeyboardInterrupt(reason)
+
+
+def as_floats(logged: dict[str, torch.Tensor | float]) -> dict[str, float]:
+    """The values :meth:`Trainer.train_step` returns, read on the host."""
+    return {key: float(value) for key, value in logged.items()}

@@ -40,9 +40,17 @@ class VocoderBatch:
     audio: torch.Tensor
     lengths: torch.Tensor
 
-    def to(self, device: torch.device | str) -> VocoderBatch:
+    def to(self, device: torch.device | str, non_blocking: bool = False) -> VocoderBatch:
+        """The batch on ``device`` (``non_blocking`` copies from pinned memory without waiting)."""
         moved = {f.name: getattr(self, f.name) for f in fields(self)}
-        return VocoderBatch(**{k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in moved.items()})
+        return VocoderBatch(
+            **{k: v.to(device, non_blocking=non_blocking) if isinstance(v, torch.Tensor) else v for k, v in moved.items()}
+        )
+
+    def pin_memory(self) -> VocoderBatch:
+        """The batch in page-locked memory (the data loader calls it before a copy to a GPU)."""
+        moved = {f.name: getattr(self, f.name) for f in fields(self)}
+        return VocoderBatch(**{k: v.pin_memory() if isinstance(v, torch.Tensor) else v for k, v in moved.items()})
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -27,6 +27,7 @@ import torch
 from torch import nn
 
 from tts_gen.models.decoders.base import Decoder, DecoderConfig, DecoderOutput
+from tts_gen.models.layers.distributed import sum_over_processes
 from tts_gen.models.layers.masks import pad_to_multiple
 from tts_gen.models.layers.wavenet import WaveNetStack
 
@@ -70,26 +71,41 @@ def unsqueeze(x: torch.Tensor, mask: torch.Tensor, factor: int) -> tuple[torch.T
 
 
 class ActNorm(nn.Module):
-    """Per-channel affine map, initialised on the first training batch to zero mean and unit variance."""
+    """Per-channel affine map, initialised on the first training batch to zero mean and unit variance (Kingma &
+    Dhariwal, 2018). Under distributed training the statistics are those of every rank's batch together, so that
+    every rank starts from the same weights, the weights one process would get from the whole batch."""
 
     def __init__(self, channels: int):
         super().__init__()
         self.bias = nn.Parameter(torch.zeros(1, channels, 1))
         self.log_scale = nn.Parameter(torch.zeros(1, channels, 1))
         self.register_buffer("initialized", torch.tensor(False))
+        self._seen_initialized = False  # the buffer read once on the host, not at every step
+
+    def _load_from_state_dict(self, *args, **kwargs) -> None:
+        super()._load_from_state_dict(*args, **kwargs)
+        self._seen_initialized = False
+
+    def _needs_initialization(self) -> bool:
+        if not self._seen_initialized:
+            self._seen_initialized = bool(self.initialized)
+        return not self._seen_initialized
 
     @torch.no_grad()
     def _initialize(self, x: torch.Tensor, mask: torch.Tensor) -> None:
-        count = mask.sum().clamp(min=1)
-        mean = (x * mask).sum(dim=(0, 2), keepdim=True) / count
-        var = (((x - mean) * mask) ** 2).sum(dim=(0, 2), keepdim=True) / count
-        log_scale = -0.5 * torch.log(var.clamp(min=1e-6))
+        """x (B, C, T), mask (B, 1, T): mean and variance per channel over the valid frames of every rank."""
+        count, total = sum_over_processes(mask.sum(), (x * mask).sum(dim=(0, 2), keepdim=True))
+        count = count.clamp(min=1)
+        mean = total / count
+        (squares,) = sum_over_processes((((x - mean) * mask) ** 2).sum(dim=(0, 2), keepdim=True))
+        log_scale = -0.5 * torch.log((squares / count).clamp(min=1e-6))
         self.log_scale.copy_(log_scale)
         self.bias.copy_(-mean * torch.exp(log_scale))
         self.initialized.fill_(True)
+        self._seen_initialized = True
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor, cond: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        if self.training and not bool(self.initialized):
+        if self.training and self._needs_initialization():
             self._initialize(x, mask)
         z = (self.bias + torch.exp(self.log_scale) * x) * mask
         logdet = self.log_scale.sum() * mask.sum(dim=(1, 2))  # (B,)

@@ -44,12 +44,14 @@ def random_segments(
         x: (B, C, T) batch.
         lengths: (B,) valid lengths.
         segment: window length in steps.
+        generator: the random generator of the start indices (default: torch's, on the device of ``x``).
 
     Returns:
         the windows (B, C, segment) and their start indices (B,).
     """
     max_start = (lengths - segment).clamp(min=0)
-    starts = (torch.rand(lengths.shape, generator=generator, device="cpu").to(x.device) * (max_start + 1)).long()
+    device = x.device if generator is None else generator.device  # drawn where it is used: no copy to wait for
+    starts = (torch.rand(lengths.shape, generator=generator, device=device).to(x.device) * (max_start + 1)).long()
     if x.shape[-1] < segment:
         x = torch.nn.functional.pad(x, (0, segment - x.shape[-1]))
     index = starts.view(-1, 1, 1) + torch.arange(segment, device=x.device).view(1, 1, -1)  # (B, 1, segment)
