@@ -188,6 +188,12 @@ class Trainer:
             num_replicas=context.world_size,
             rank=context.rank,
         )
+        batches = len(self.sampler.all_batches(0))
+        if batches < context.world_size:
+            raise ConfigError(
+                f"the training split makes {batches} batch(es), fewer than the {context.world_size} processes: "
+                "lower train.batch_size or start fewer processes"
+            )
         self.logger: TrainLogger | None = None
         self._resume()
 
