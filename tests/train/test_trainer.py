@@ -239,3 +239,38 @@ def test_sampling_defaults_and_step_budget_may_change_on_resume_but_the_model_ma
     )
     with pytest.raises(ConfigError, match="train.learning_rate"):
         check_resumable(tmp_path, load_experiment(config, ["train.learning_rate=0.5"]))
+
+
+def test_fewer_batches_than_processes_is_an_error_before_any_process_waits(prepared_mini, tmp_path):
+    from tts_gen.train.distributed import DistributedContext
+
+    config = load_experiment(ROOT / "egs" / "demo" / "flow.yaml", TINY)
+    tokenizer = Tokenizer(config.text)
+    store = FeatureStore(prepared_mini, config.audio)
+    train = TTSDataset.from_split(prepared_mini, "train", store, tokenizer)  # 7 utterances: 4 batches of 2
+    data = TrainData(train, train, collate_tts, train.lengths, train.lengths)
+    model = build_tts_model(config, tokenizer.num_symbols, store.stats())
+    with pytest.raises(ConfigError, match="makes 4 batch\\(es\\), fewer than the 5 processes"):
+        Trainer(model, config.train, data, tmp_path, {}, griffin_lim_sample(config.audio), DistributedContext(0, 5))
+
+
+def test_a_compiled_step_trains_to_the_weights_of_the_eager_step(prepared_mini, tmp_path, monkeypatch):
+    """``train.compile`` traces the training forward with TorchDynamo (graph breaks around the alignment search);
+    with dropout off it reaches the eager step's weights exactly. Dynamo's eager backend stands in for inductor,
+    whose CPU compilation of every new batch shape takes minutes."""
+    no_dropout = ["train.max_steps=2", "model.decoder.dropout=0", "model.encoder.dropout=0"]
+    no_dropout += ["model.encoder.prenet_dropout=0", "model.encoder.duration_dropout=0"]
+    eager = tiny_run(prepared_mini, tmp_path / "eager", no_dropout)
+    eager.fit()
+    compiled_with, real_compile = [], torch.compile
+
+    def compile_with_dynamo_only(module):
+        compiled_with.append(module)
+        return real_compile(module, backend="eager")
+
+    monkeypatch.setattr(torch, "compile", compile_with_dynamo_only)
+    compiled = tiny_run(prepared_mini, tmp_path / "compiled", [*no_dropout, "train.compile=true"])
+    compiled.fit()
+    assert compiled_with == [compiled.model] and compiled.forward_step is not compiled.model
+    for (name, a), (_, b) in zip(eager.model.state_dict().items(), compiled.model.state_dict().items()):
+        assert torch.equal(a, b), name

@@ -160,6 +160,21 @@ class Trainer:
             raise ConfigError(
                 "the model has nothing to train (no parameter takes gradients): a prior run on a frozen spine"
             )
+        self.sampler = LengthBucketSampler(
+            data.train_lengths,
+            config.batch_size,
+            config.max_frames,
+            shuffle=True,
+            seed=config.seed,
+            num_replicas=context.world_size,
+            rank=context.rank,
+        )
+        batches = len(self.sampler.all_batches(0))
+        if batches < context.world_size:
+            raise ConfigError(
+                f"the training split makes {batches} batch(es), fewer than the {context.world_size} processes: "
+                "lower train.batch_size or start fewer processes"
+            )
         # Under several processes: rank 0's weights everywhere, gradients averaged in buckets during backward.
         self.forward_step = data_parallel(self.model, context, ignore=self.discriminator)
         self.discriminator_step = None
@@ -179,21 +194,6 @@ class Trainer:
         self.position = Position()
         self.best_val = math.inf
         self.nonfinite = NonFiniteSteps(self.device)
-        self.sampler = LengthBucketSampler(
-            data.train_lengths,
-            config.batch_size,
-            config.max_frames,
-            shuffle=True,
-            seed=config.seed,
-            num_replicas=context.world_size,
-            rank=context.rank,
-        )
-        batches = len(self.sampler.all_batches(0))
-        if batches < context.world_size:
-            raise ConfigError(
-                f"the training split makes {batches} batch(es), fewer than the {context.world_size} processes: "
-                "lower train.batch_size or start fewer processes"
-            )
         self.logger: TrainLogger | None = None
         self._resume()
 
