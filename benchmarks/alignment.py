@@ -2,14 +2,18 @@
 
 Compares tts_gen's MAS (log-likelihood + numba dynamic program, items searched in ``--threads`` threads) with
 the same search in one thread and with a plain Python dynamic program on the same input, and checks that they
-find the same alignment. Run by hand:
+find the same alignment. With ``--device cuda`` it times the search of a matrix on the GPU by every method
+(``numba``: copied to the host; ``torch`` and ``triton``: on the device), checking that their durations are equal.
+Run by hand:
 
     .venv/bin/python benchmarks/alignment.py [--threads 2] [--repeats 20]
+    python benchmarks/alignment.py --device cuda --batch 32 --tokens 180 --frames 870
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import time
 
@@ -37,13 +41,33 @@ def python_maximum_path(value: np.ndarray, t_x: int, t_y: int) -> np.ndarray:
     return path
 
 
-def timed(function, repeats: int) -> list[float]:
+def timed(function, repeats: int, device: torch.device = torch.device("cpu")) -> list[float]:
+    """Seconds of each of ``repeats`` calls (waiting for the device after each on a GPU)."""
     times = []
     for _ in range(repeats):
         started = time.perf_counter()
         function()
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
         times.append(time.perf_counter() - started)
     return times
+
+
+def compare_methods(value: torch.Tensor, x_lengths: torch.Tensor, y_lengths: torch.Tensor, repeats: int) -> None:
+    """Times ``search_durations`` of a device matrix by every method the installation has; durations must agree."""
+    reference = None
+    for method in ("numba", "torch", "triton"):
+        try:
+            durations = search_durations(value, x_lengths, y_lengths, method=method)  # warm-up (JIT, autotune)
+        except (ValueError, ImportError, RuntimeError) as error:
+            print(f"{method:>6}: not available ({error})")
+            continue
+        reference = durations if reference is None else reference
+        assert torch.equal(durations, reference), f"{method} durations differ from numba's"
+        search = functools.partial(search_durations, value, x_lengths, y_lengths, method=method)
+        times = timed(search, repeats, value.device)
+        median, p90 = statistics.median(times) * 1e3, np.percentile(times, 90) * 1e3
+        print(f"{method:>6}: median {median:.2f} ms, p90 {p90:.2f} ms")
 
 
 def main() -> None:
@@ -53,6 +77,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--tokens", type=int, default=200)
     parser.add_argument("--frames", type=int, default=1000)
+    parser.add_argument("--device", default="cpu", help="cuda: compare the search methods on the GPU")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     generator = torch.Generator().manual_seed(0)
@@ -60,6 +85,13 @@ def main() -> None:
     y = torch.randn(args.batch, 80, args.frames, generator=generator)
     x_lengths = torch.full((args.batch,), args.tokens)
     y_lengths = torch.full((args.batch,), args.frames)
+    if args.device != "cpu":
+        device = torch.device(args.device)
+        name = torch.cuda.get_device_name(device)
+        print(f"batch {args.batch} x {args.tokens} tokens x {args.frames} frames on {name}")
+        value = gaussian_log_likelihood(mu_x.to(device), y.to(device))
+        compare_methods(value, x_lengths.to(device), y_lengths.to(device), args.repeats)
+        return
     align(mu_x, y, x_lengths, y_lengths)  # compiles the numba kernel
 
     total = timed(lambda: align(mu_x, y, x_lengths, y_lengths), args.repeats)

@@ -2,17 +2,24 @@
 
 MAS (Glow-TTS, Kim et al., 2020) finds the monotonic, surjective alignment between text tokens and mel
 frames that maximizes the log-likelihood of the target mel under the prior ``N(mu_x, I)`` of each token, as
-Grad-TTS and Matcha-TTS do. The dynamic program runs in a numba-compiled loop (JIT, no build step) over each
-utterance; tensors on a GPU are copied to the CPU for it. Parts of the batch are searched at the same time by
-``torch.get_num_threads()`` Python threads (the compiled loop releases the GIL), not by numba's parallel (OpenMP)
-layer, which resets the thread count of torch's OpenMP pool. Each utterance is searched alone, so the result
-does not depend on the number of threads.
+Grad-TTS and Matcha-TTS do. The dynamic program has two implementations that give the same durations, bit for bit:
+
+* on the host, a numba-compiled loop (JIT, no build step) over each utterance. Parts of the batch are searched at
+  the same time by ``torch.get_num_threads()`` Python threads (the compiled loop releases the GIL), not by numba's
+  parallel (OpenMP) layer, which resets the thread count of torch's OpenMP pool. Each utterance is searched alone,
+  so the result does not depend on the number of threads;
+* with torch ops on the tensor's own device (the default for CUDA tensors: the (B, T_text, T_mel) matrix never
+  crosses to the host, and nothing waits for the device). A loop over the mel frames updates the (B, T_text) column
+  of path scores of the whole batch at once, in the numba loop's arithmetic, and keeps one bool per cell, "this
+  token's best path came from the previous token", from which a loop back over the frames reads the alignment.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Literal
 
 import numba
 import numpy as np
@@ -74,13 +81,48 @@ def _search_pool(threads: int) -> ThreadPoolExecutor:
     return _pools[threads]
 
 
+SearchMethod = Literal["auto", "numba", "torch"]
+
+
 def search_durations(
-    log_likelihood: torch.Tensor, x_lengths: torch.Tensor, y_lengths: torch.Tensor, threads: int | None = None
+    log_likelihood: torch.Tensor,
+    x_lengths: torch.Tensor,
+    y_lengths: torch.Tensor,
+    threads: int | None = None,
+    method: SearchMethod = "auto",
 ) -> torch.Tensor:
     """The most likely monotonic alignment as durations: (B, T_text) int64 frames per token on the input's
-    device, zero past each item's tokens (searched on the host; arguments as :func:`maximum_path`)."""
-    if bool((y_lengths < x_lengths).any()):
+    device, zero past each item's tokens (arguments as :func:`maximum_path`)."""
+    _check_lengths(x_lengths, y_lengths)
+    if method == "auto":
+        method = _search_method(log_likelihood.device)
+    if method == "torch":
+        return _search_durations_torch(log_likelihood, x_lengths, y_lengths)
+    if method != "numba":
+        raise ValueError(f"unknown search method {method!r}; expected 'auto', 'numba' or 'torch'")
+    return _search_durations_numba(log_likelihood, x_lengths, y_lengths, threads)
+
+
+def _search_method(device: torch.device) -> Literal["numba", "torch"]:
+    """The search that ``method="auto"`` runs for a matrix on ``device``: torch ops on a CUDA device (no copy to
+    the host), the compiled loop elsewhere."""
+    return "torch" if device.type == "cuda" else "numba"
+
+
+def _check_lengths(x_lengths: torch.Tensor, y_lengths: torch.Tensor) -> None:
+    """Raises ValueError when an item has fewer frames than tokens; on a CUDA device the check is queued with the
+    device's work (a device-side assertion) instead of waiting for it."""
+    fewer = y_lengths < x_lengths
+    if fewer.is_cuda:
+        torch._assert_async(~fewer.any(), "an utterance has fewer mel frames than tokens; it cannot be aligned")
+    elif bool(fewer.any()):
         raise ValueError("an utterance has fewer mel frames than tokens; it cannot be aligned")
+
+
+def _search_durations_numba(
+    log_likelihood: torch.Tensor, x_lengths: torch.Tensor, y_lengths: torch.Tensor, threads: int | None
+) -> torch.Tensor:
+    """:func:`search_durations` by the compiled loop, on the host, in ``threads`` threads."""
     value = log_likelihood.detach().float().cpu().numpy()  # read only
     durations = np.zeros(value.shape[:2], dtype=np.int64)
     t_xs = x_lengths.cpu().numpy().astype(np.int64)
@@ -101,20 +143,92 @@ def search_durations(
     return torch.from_numpy(durations).to(log_likelihood.device)  # only (B, T_text) crosses to the device
 
 
+def _search_durations_torch(
+    log_likelihood: torch.Tensor, x_lengths: torch.Tensor, y_lengths: torch.Tensor
+) -> torch.Tensor:
+    """:func:`search_durations` by torch ops on the input's device, without waiting for it."""
+    value = log_likelihood.detach().float()
+    batch, t_text, t_mel = value.shape
+    if t_text == 0 or t_mel == 0:
+        return torch.zeros(batch, t_text, dtype=torch.long, device=value.device)
+    advances = torch.empty(t_mel, batch, t_text, dtype=torch.bool, device=value.device)
+    for y, (_, advance) in enumerate(_path_columns(value)):
+        advances[y] = advance
+    return _backtrack(advances, x_lengths.to(value.device), y_lengths.to(value.device))
+
+
+def _path_columns(value: torch.Tensor) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """The forward pass of MAS over a batch, one mel frame at a time, as the numba loop computes it.
+
+    Args:
+        value: (B, T_text, T_mel) float32 log-likelihoods.
+
+    Yields:
+        For each frame y: the (B, T_text) float32 path scores of column y, and the (B, T_text) bool "advance":
+        the backtrack, standing on token x at frame y, moves to token x - 1 (x == y, or the previous column's
+        score of x - 1 is strictly above that of x: ties keep the current token; never at x == 0).
+
+    The recurrence does not depend on the lengths: each item's valid cells, ``x`` in
+    ``[max(0, t_x + y - t_y), min(t_x, y + 1))``, only read valid cells of the previous column, so padding, whatever
+    its values, never reaches them. The sums are made as in the numba loop, in float64 (where the missing
+    predecessor is the float64 -1e30) and rounded to float32, so that the scores are the same bits.
+    """
+    batch, t_text, t_mel = value.shape
+    tokens = torch.arange(t_text, device=value.device)
+    no_predecessor = torch.full((batch, 1), NEG_INF, dtype=torch.float64, device=value.device)
+    never_at_first = torch.zeros(batch, 1, dtype=torch.bool, device=value.device)
+    start = torch.where(tokens == 0, 0.0, NEG_INF).to(torch.float64)  # (T_text,) every path starts at (0, 0)
+    scores = (value[:, :, 0].double() + start).float()
+    yield scores, (tokens > 0).expand(batch, t_text)
+    for y in range(1, t_mel):
+        previous = scores.double()
+        stay = previous.masked_fill(tokens >= y, NEG_INF) if y < t_text else previous
+        advance_from = torch.cat([no_predecessor, previous[:, :-1]], dim=1)
+        scores = (value[:, :, y].double() + torch.maximum(stay, advance_from)).float()
+        advance = torch.cat([never_at_first, previous[:, 1:] < previous[:, :-1]], dim=1)
+        yield scores, (advance | (tokens >= y)) if y < t_text else advance
+
+
+def _backtrack(advances: torch.Tensor, x_lengths: torch.Tensor, y_lengths: torch.Tensor) -> torch.Tensor:
+    """(B, T_text) int64 durations read back from the last frame of each item, one token index per item.
+
+    Args:
+        advances: (T_mel, B, T_text) bool, the decisions of :func:`_path_columns`.
+        x_lengths, y_lengths: (B,) tokens and frames per item, on the decisions' device.
+    """
+    t_mel, batch, t_text = advances.shape
+    in_item = torch.arange(t_mel, device=advances.device) < y_lengths.unsqueeze(1)  # (B, T_mel)
+    index = (x_lengths.long() - 1).clamp(min=0)  # (B,) each item starts on its last token
+    token_of_frame = torch.empty(batch, t_mel, dtype=torch.long, device=advances.device)
+    for y in range(t_mel - 1, -1, -1):
+        token_of_frame[:, y] = index
+        moves = advances[y].gather(1, index.unsqueeze(1)).squeeze(1) & in_item[:, y]
+        index = index - moves.long()
+    durations = torch.zeros(batch, t_text, dtype=torch.long, device=advances.device)
+    return durations.scatter_add_(1, token_of_frame, in_item.long())
+
+
 def maximum_path(
-    log_likelihood: torch.Tensor, x_lengths: torch.Tensor, y_lengths: torch.Tensor, threads: int | None = None
+    log_likelihood: torch.Tensor,
+    x_lengths: torch.Tensor,
+    y_lengths: torch.Tensor,
+    threads: int | None = None,
+    method: SearchMethod = "auto",
 ) -> torch.Tensor:
     """The most likely monotonic alignment.
 
     Args:
         log_likelihood: (B, T_text, T_mel) score of each frame under each token.
         x_lengths: (B,) tokens per item; y_lengths: (B,) frames per item (>= tokens).
-        threads: utterances searched at the same time (default ``torch.get_num_threads()``); the result is the same.
+        threads: utterances searched at the same time (default ``torch.get_num_threads()``) by the numba search;
+            the result is the same.
+        method: ``"numba"`` (on the host), ``"torch"`` (on the input's device) or ``"auto"`` (torch for a CUDA
+            tensor, numba otherwise); the result is the same.
 
     Returns:
         (B, T_text, T_mel) 0/1 alignment on the input's device, zero outside the lengths.
     """
-    durations = search_durations(log_likelihood, x_lengths, y_lengths, threads)
+    durations = search_durations(log_likelihood, x_lengths, y_lengths, threads, method)
     return durations_to_path(durations, log_likelihood.shape[-1]).to(log_likelihood.dtype)
 
 
