@@ -23,8 +23,7 @@ turns on the same random batches (batch 32, 80-180 tokens, 400-870 frames by def
 
 It needs Matcha-TTS in the environment, installed by these two commands, in this order (a C compiler is needed):
 
-    .venv/bin/pip install Cython "lightning>=2.0" hydra-core==1.3.2 omegaconf conformer==0.3.2 diffusers einops \
-        rich gdown wget "setuptools>=61"
+    .venv/bin/pip install -e ".[peers]"
     .venv/bin/pip install --no-deps --no-build-isolation --no-cache-dir matcha-tts==0.0.7.2
 
 The first installs the modules that importing and training ``MatchaTTS`` needs and leaves torch as it is. The
@@ -42,6 +41,7 @@ import resource
 import statistics
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -94,6 +94,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--precision", choices=["bf16", "fp16", "fp32"], default="bf16", help="autocast on CUDA")
     parser.add_argument("--compile", action="store_true", help="tts_gen's train.compile (torch.compile)")
     parser.add_argument("--peer", choices=["matcha"], help="time a published system's own training step instead")
+    parser.add_argument(
+        "--sync-check", action="store_true", help="CUDA: list where one tts_gen step makes the host wait for the GPU"
+    )
     parser.add_argument(
         "--matcha-precision", choices=["fp16", "bf16", "fp32"], default="fp16", help="Matcha-TTS on CUDA (its 16-mixed)"
     )
@@ -321,6 +324,8 @@ def peer_main(args: argparse.Namespace) -> None:
     rss_built = max_rss_mib()
     print(peer_header(args, peer, config))
     warm_up(steps, args.warmup)
+    if args.sync_check and device.type == "cuda":
+        print_host_waits({name: step for name, step in steps.items() if name.startswith("tts_gen")}, args.warmup - 1)
     for timer in timers.values():
         timer.calls.clear()
     times = alternate(steps, range(args.warmup, len(batches)), device)
@@ -331,6 +336,26 @@ def peer_main(args: argparse.Namespace) -> None:
     print_shares(times, timers)
     print_memory(times, device, rss_start, rss_built)
     print(f"load afterwards {load_average()}")
+
+
+def host_waits(step: Callable[[int], object], index: int) -> list[str]:
+    """Where one step makes the host wait for the GPU: the ``file:line`` of each synchronizing call, caught by
+    torch's CUDA sync debug mode."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        torch.cuda.set_sync_debug_mode("warn")
+        try:
+            step(index)
+        finally:
+            torch.cuda.set_sync_debug_mode("default")
+    return [f"{Path(w.filename).name}:{w.lineno}" for w in caught if "synchroniz" in str(w.message)]
+
+
+def print_host_waits(steps: dict[str, Callable[[int], object]], index: int) -> None:
+    for name, step in steps.items():
+        waits = host_waits(step, index)
+        places = f": {', '.join(sorted(set(waits)))}" if waits else ""
+        print(f"{name}: {len(waits)} host wait(s) in one step{places}")
 
 
 def batch_count(args: argparse.Namespace) -> int:

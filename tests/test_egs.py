@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 import yaml
@@ -12,7 +14,7 @@ from tts_gen.config import to_dict
 from tts_gen.data import FeatureStore, TTSDataset, collate_tts
 from tts_gen.experiment import build_tts_model, load_experiment
 from tts_gen.text import Tokenizer
-from tts_gen.train.trainer import TrainData, Trainer
+from tts_gen.train.trainer import TrainData, Trainer, as_floats
 
 CONFIGS = sorted((ROOT / "egs").glob("*/*.yaml"))
 
@@ -46,7 +48,7 @@ def test_the_families_of_one_folder_differ_only_in_the_decoder(folder):
 def one_step(model, train_config, dataset, collate, audio) -> dict[str, float]:
     data = TrainData(dataset, dataset, collate, dataset.lengths, dataset.lengths)
     trainer = Trainer(model, train_config, data, "/nonexistent-run", {}, griffin_lim_sample(audio))
-    return trainer.train_step(collate([dataset[0]]))
+    return as_floats(trainer.train_step(collate([dataset[0]])))
 
 
 @pytest.mark.parametrize("path", [p for p in CONFIGS if not is_vocoder(p)], ids=lambda p: f"{p.parent.name}/{p.stem}")
@@ -58,7 +60,7 @@ def test_acoustic_config_trains_one_step(path, prepared_mini):
     torch.manual_seed(0)
     model = build_tts_model(config, tokenizer.num_symbols, store.stats())
     logged = one_step(model, config.train, TTSDataset(rows[:1], store, tokenizer), collate_tts, config.audio)
-    assert torch.isfinite(torch.tensor(logged["loss"])), logged
+    assert math.isfinite(logged["loss"]), logged
 
 
 @pytest.mark.parametrize("path", [p for p in CONFIGS if is_vocoder(p)], ids=lambda p: f"{p.parent.name}/{p.stem}")
@@ -73,4 +75,4 @@ def test_vocoder_config_trains_one_step(path, prepared_mini):
     torch.manual_seed(0)
     model = HiFiGANModel(config.vocoder, config.audio)
     logged = one_step(model, config.train, dataset, collate_vocoder, config.audio)
-    assert all(torch.isfinite(torch.tensor(v)) for v in logged.values()), logged
+    assert all(map(math.isfinite, logged.values())), logged

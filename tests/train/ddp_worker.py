@@ -4,8 +4,8 @@
 trains each job of the JSON list ``JOBS`` through the run lifecycle of ``tts-gen train`` (``train_run``) and
 writes, per rank, ``OUT/<name>/rank<R>.pt``: the model's state dict after training, the first noise tensor the
 model drew in training, and the step reached. A job is ``{"name", "kind": "acoustic"|"vocoder", "config",
-"overrides", "until_step" (optional), "equal_lengths" (optional: train on that many utterances cut to one length), "float64" (optional: the model
-and those utterances in float64)}``.
+"overrides", "until_step" (optional), "equal_lengths" (optional: train on that many utterances cut to one
+length), "float64" (optional: the model and those utterances in float64)}``.
 """
 
 from __future__ import annotations
@@ -33,7 +33,10 @@ class EqualLengths(Dataset):
     batch's loss is the mean of its items' and one batch of B equals two batches of B/2 averaged."""
 
     def __init__(self, dataset, count: int):
-        self.items = [{**item, "mel": item["mel"].to(torch.get_default_dtype())} for item in map(dataset.__getitem__, range(count))]
+        self.items = [
+            {**item, "mel": item["mel"].to(torch.get_default_dtype())}
+            for item in map(dataset.__getitem__, range(count))
+        ]
         self.tokens = min(len(item["tokens"]) for item in self.items)
         self.frames = min(item["mel"].shape[-1] for item in self.items) // 2 * 2  # even: the flow's squeeze
         self.lengths = [self.frames] * count

@@ -69,7 +69,13 @@ QUIET = [
 def acoustic_job(name: str, family: str, overrides: list[str], **extra) -> dict:
     """A worker job training the tiny demo config of ``family``."""
     config = f"egs/demo/{family}.yaml"
-    return {"name": name, "kind": "acoustic", "config": config, "overrides": [*TINY_ENCODER, *TINY_DECODERS[family], *QUIET, *overrides], **extra}
+    return {
+        "name": name,
+        "kind": "acoustic",
+        "config": config,
+        "overrides": [*TINY_ENCODER, *TINY_DECODERS[family], *QUIET, *overrides],
+        **extra,
+    }
 
 
 def free_port() -> int:
@@ -115,12 +121,24 @@ def test_two_processes_of_half_batches_reach_the_weights_of_one_process(prepared
     prior (no noise) and the flow (ActNorm initialised from the data). The utterances are cut to one length, so
     each batch's loss is the mean of its items'; an eps of 1e-3 makes Adam's update follow the gradient's size; in
     float64, as the flow's zero-initialised last layers get gradients that are small differences of large sums."""
-    same = ["train.max_steps=2", "train.eps=1e-3", *NO_DROPOUT, *(["model.decoder.dropout=0"] if family == "flow" else [])]
-    run_jobs(1, prepared_mini, tmp_path, [acoustic_job("one", family, [*same, "train.batch_size=4"], equal_lengths=4, float64=True)])
+    same = [
+        "train.max_steps=2",
+        "train.eps=1e-3",
+        *NO_DROPOUT,
+        *(["model.decoder.dropout=0"] if family == "flow" else []),
+    ]
+    run_jobs(
+        1,
+        prepared_mini,
+        tmp_path,
+        [acoustic_job("one", family, [*same, "train.batch_size=4"], equal_lengths=4, float64=True)],
+    )
     two_ranks = acoustic_job("two", family, [*same, "train.batch_size=2"], equal_lengths=4, float64=True)
     run_jobs(2, prepared_mini, tmp_path, [two_ranks])
     run_jobs(1, prepared_mini, tmp_path, [{**two_ranks, "name": "alone"}])  # rank 0's batches, no other rank
-    (one,), (rank0, rank1), (alone,) = (results(tmp_path, name, n) for name, n in [("one", 1), ("two", 2), ("alone", 1)])
+    (one,), (rank0, rank1), (alone,) = (
+        results(tmp_path, name, n) for name, n in [("one", 1), ("two", 2), ("alone", 1)]
+    )
     assert rank0["step"] == one["step"] == 2
     assert_equal_states(rank0["state"], rank1["state"])
     assert max_difference(rank0["state"], one["state"]) < 1e-10
@@ -171,7 +189,20 @@ def train_command(run_dir: Path, prepared: Path, steps: int) -> list[str]:
     """``tts-gen train`` of the tiny prior config (the arguments after ``-m tts_gen.cli``)."""
     config = ROOT / "egs" / "demo" / "prior.yaml"
     overrides = [*TINY_ENCODER, *QUIET, f"train.max_steps={steps}", "train.batch_size=1", "train.checkpoint_every=1"]
-    return ["-m", "tts_gen.cli", "train", str(config), "--data", str(prepared), "--out", str(run_dir), "--device", "cpu", "--set", *overrides]
+    return [
+        "-m",
+        "tts_gen.cli",
+        "train",
+        str(config),
+        "--data",
+        str(prepared),
+        "--out",
+        str(run_dir),
+        "--device",
+        "cpu",
+        "--set",
+        *overrides,
+    ]
 
 
 def wait_for_step(run_dir: Path, step: int, process: subprocess.Popen, timeout: float = 120) -> None:
@@ -191,7 +222,9 @@ def test_sigterm_to_torchrun_saves_every_rank_and_the_run_resumes(prepared_mini,
     checkpoint holding both ranks' random states; `tts-gen train` under torchrun then resumes it to its end."""
     run_dir = tmp_path / "run"
     command = [str(c) for c in torchrun(2, *train_command(run_dir, prepared_mini, 10_000))]
-    process = subprocess.Popen(command, cwd=ROOT, env=environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     try:
         wait_for_step(run_dir, 2, process)
         process.send_signal(signal.SIGTERM)
@@ -213,9 +246,23 @@ def test_sigterm_to_torchrun_saves_every_rank_and_the_run_resumes(prepared_mini,
 def test_two_nodes_on_loopback_train_through_the_c10d_rendezvous(prepared_mini, tmp_path):
     """Two torchrun "nodes" of one process each, meeting at a c10d rendezvous on 127.0.0.1, train 2 steps."""
     run_dir, port = tmp_path / "run", free_port()
-    rendezvous = ["--nnodes", "2", "--rdzv-backend", "c10d", "--rdzv-endpoint", f"127.0.0.1:{port}", "--rdzv-id", "loopback"]
+    rendezvous = [
+        "--nnodes",
+        "2",
+        "--rdzv-backend",
+        "c10d",
+        "--rdzv-endpoint",
+        f"127.0.0.1:{port}",
+        "--rdzv-id",
+        "loopback",
+    ]
     command = [str(c) for c in torchrun(1, *train_command(run_dir, prepared_mini, 2), rendezvous=rendezvous)]
-    nodes = [subprocess.Popen(command, cwd=ROOT, env=environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(2)]
+    nodes = [
+        subprocess.Popen(
+            command, cwd=ROOT, env=environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        for _ in range(2)
+    ]
     outputs = [node.communicate(timeout=300)[0] for node in nodes]
     assert [node.returncode for node in nodes] == [0, 0], "\n".join(output[-3000:] for output in outputs)
     checkpoint = load_checkpoint(step_checkpoints(run_dir)[-1])

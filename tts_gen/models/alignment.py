@@ -2,16 +2,20 @@
 
 MAS (Glow-TTS, Kim et al., 2020) finds the monotonic, surjective alignment between text tokens and mel
 frames that maximizes the log-likelihood of the target mel under the prior ``N(mu_x, I)`` of each token, as
-Grad-TTS and Matcha-TTS do. The dynamic program has two implementations that give the same durations, bit for bit:
+Grad-TTS and Matcha-TTS do. The dynamic program has three implementations that give the same durations, bit for bit:
 
 * on the host, a numba-compiled loop (JIT, no build step) over each utterance. Parts of the batch are searched at
   the same time by ``torch.get_num_threads()`` Python threads (the compiled loop releases the GIL), not by numba's
   parallel (OpenMP) layer, which resets the thread count of torch's OpenMP pool. Each utterance is searched alone,
   so the result does not depend on the number of threads;
-* with torch ops on the tensor's own device (the default for CUDA tensors: the (B, T_text, T_mel) matrix never
-  crosses to the host, and nothing waits for the device). A loop over the mel frames updates the (B, T_text) column
-  of path scores of the whole batch at once, in the numba loop's arithmetic, and keeps one bool per cell, "this
-  token's best path came from the previous token", from which a loop back over the frames reads the alignment.
+* with torch ops on the tensor's own device (the default for CUDA tensors without Triton: the (B, T_text, T_mel)
+  matrix never crosses to the host, and nothing waits for the device). A loop over the mel frames updates the
+  (B, T_text) column of path scores of the whole batch at once, in the numba loop's arithmetic, and keeps one bool
+  per cell, "this token's best path came from the previous token", from which a loop back over the frames reads the
+  alignment;
+* as one Triton kernel (:mod:`tts_gen.models.alignment_triton`, the default for CUDA tensors where Triton is
+  installed): one program per utterance runs the same loop over the frames and the walk back without a launch per
+  frame.
 """
 
 from __future__ import annotations
@@ -81,7 +85,7 @@ def _search_pool(threads: int) -> ThreadPoolExecutor:
     return _pools[threads]
 
 
-SearchMethod = Literal["auto", "numba", "torch"]
+SearchMethod = Literal["auto", "numba", "torch", "triton"]
 
 
 def search_durations(
@@ -96,17 +100,28 @@ def search_durations(
     _check_lengths(x_lengths, y_lengths)
     if method == "auto":
         method = _search_method(log_likelihood.device)
+    if method == "triton":
+        from tts_gen.models.alignment_triton import search_durations_triton
+
+        return search_durations_triton(log_likelihood, x_lengths, y_lengths)
     if method == "torch":
         return _search_durations_torch(log_likelihood, x_lengths, y_lengths)
     if method != "numba":
-        raise ValueError(f"unknown search method {method!r}; expected 'auto', 'numba' or 'torch'")
+        raise ValueError(f"unknown search method {method!r}; expected 'auto', 'numba', 'torch' or 'triton'")
     return _search_durations_numba(log_likelihood, x_lengths, y_lengths, threads)
 
 
-def _search_method(device: torch.device) -> Literal["numba", "torch"]:
-    """The search that ``method="auto"`` runs for a matrix on ``device``: torch ops on a CUDA device (no copy to
-    the host), the compiled loop elsewhere."""
-    return "torch" if device.type == "cuda" else "numba"
+def _search_method(device: torch.device, triton: bool | None = None) -> Literal["numba", "torch", "triton"]:
+    """The search that ``method="auto"`` runs for a matrix on ``device``: on a CUDA device (no copy to the host)
+    the Triton kernel when ``triton`` (default: whether Triton can run there), else torch ops; the compiled loop
+    elsewhere."""
+    if device.type != "cuda":
+        return "numba"
+    if triton is None:
+        from tts_gen.models.alignment_triton import triton_available
+
+        triton = triton_available(device)
+    return "triton" if triton else "torch"
 
 
 def _check_lengths(x_lengths: torch.Tensor, y_lengths: torch.Tensor) -> None:
@@ -222,8 +237,8 @@ def maximum_path(
         x_lengths: (B,) tokens per item; y_lengths: (B,) frames per item (>= tokens).
         threads: utterances searched at the same time (default ``torch.get_num_threads()``) by the numba search;
             the result is the same.
-        method: ``"numba"`` (on the host), ``"torch"`` (on the input's device) or ``"auto"`` (torch for a CUDA
-            tensor, numba otherwise); the result is the same.
+        method: ``"numba"`` (on the host), ``"torch"`` or ``"triton"`` (on the input's device) or ``"auto"``
+            (triton for a CUDA tensor where Triton is installed, else torch; numba otherwise); the result is the same.
 
     Returns:
         (B, T_text, T_mel) 0/1 alignment on the input's device, zero outside the lengths.

@@ -310,7 +310,9 @@ class Trainer:
     def weighted_sum(self, terms: dict[str, torch.Tensor]) -> torch.Tensor:
         return sum(self.loss_weight(key) * value.float() for key, value in terms.items())
 
-    def _apply(self, name: str, loss: torch.Tensor, parameters: list[nn.Parameter]) -> tuple[torch.Tensor, torch.Tensor]:
+    def _apply(
+        self, name: str, loss: torch.Tensor, parameters: list[nn.Parameter]
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Backward (gradients averaged across ranks while it runs), clip and step one optimizer, unless the loss
         or the gradient is not finite on some rank; returns (grad norm, stepped), device tensors."""
         optimizer = self.optimizers[name]

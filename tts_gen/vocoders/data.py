@@ -44,7 +44,10 @@ class VocoderBatch:
         """The batch on ``device`` (``non_blocking`` copies from pinned memory without waiting)."""
         moved = {f.name: getattr(self, f.name) for f in fields(self)}
         return VocoderBatch(
-            **{k: v.to(device, non_blocking=non_blocking) if isinstance(v, torch.Tensor) else v for k, v in moved.items()}
+            **{
+                k: v.to(device, non_blocking=non_blocking) if isinstance(v, torch.Tensor) else v
+                for k, v in moved.items()
+            }
         )
 
     def pin_memory(self) -> VocoderBatch:
