@@ -151,6 +151,7 @@ def test_auto_picks_triton_on_cuda_when_available_then_torch_then_numba(monkeypa
     assert _search_method(cuda, triton=True) == "triton"
     assert _search_method(cuda, triton=False) == "torch"
     assert _search_method(cpu, triton=True) == _search_method(cpu, triton=False) == "numba"
+    monkeypatch.setattr(alignment, "triton_agrees", lambda device: True)  # checked in the next test
     for available, method in [(True, "triton"), (False, "torch")]:
         monkeypatch.setattr(alignment_triton, "triton_available", lambda device, answer=available: answer)
         assert _search_method(cuda) == method
@@ -196,3 +197,28 @@ def test_compiled_kernel_equals_numba_on_the_gpu():
     durations = torch.zeros(value.shape[:2], dtype=torch.long).cuda()
     scores = alignment_triton._run_kernel(value.cuda(), x_lengths.cuda(), y_lengths.cuda(), durations)[0]
     assert_numba_scores(scores.cpu(), value, x_lengths, y_lengths)
+
+
+def test_auto_checks_the_triton_kernel_once_and_keeps_to_torch_if_it_disagrees(monkeypatch):
+    """On first use per device the kernel is compared with the torch search; a kernel that disagrees (here, one that
+    moves a frame from the last token to the first) is not used, with a warning."""
+
+    def off_by_one(value, x_lengths, y_lengths):
+        durations = alignment._search_durations_torch(value, x_lengths, y_lengths)
+        last = (x_lengths - 1).clamp(min=0)
+        durations[torch.arange(len(durations)), last] -= (x_lengths > 1).long()
+        durations[:, 0] += (x_lengths > 1).long()
+        return durations
+
+    alignment.triton_agrees.cache_clear()
+    monkeypatch.setattr(alignment_triton, "search_durations_triton", alignment._search_durations_torch)
+    assert alignment.triton_agrees("cpu")
+    alignment.triton_agrees.cache_clear()
+    monkeypatch.setattr(alignment_triton, "search_durations_triton", off_by_one)
+    with pytest.warns(UserWarning, match="disagrees with the torch search"):
+        assert not alignment.triton_agrees("cpu")
+    alignment.triton_agrees.cache_clear()
+    monkeypatch.setattr(alignment_triton, "triton_available", lambda device: True)
+    for agrees, method in [(True, "triton"), (False, "torch")]:
+        monkeypatch.setattr(alignment, "triton_agrees", lambda device, agrees=agrees: agrees)
+        assert alignment._search_method(torch.device("cuda", 0)) == method

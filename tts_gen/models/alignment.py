@@ -20,7 +20,9 @@ Grad-TTS and Matcha-TTS do. The dynamic program has three implementations that g
 
 from __future__ import annotations
 
+import functools
 import math
+import warnings
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
@@ -120,8 +122,30 @@ def _search_method(device: torch.device, triton: bool | None = None) -> Literal[
     if triton is None:
         from tts_gen.models.alignment_triton import triton_available
 
-        triton = triton_available(device)
+        triton = triton_available(device) and triton_agrees(str(device))
     return "triton" if triton else "torch"
+
+
+@functools.cache
+def triton_agrees(device: str) -> bool:
+    """Whether the Triton kernel finds the torch search's durations on ``device``, checked once per device and
+    process on a small batch of random and tied log-likelihoods of several lengths (one wait for the device); if
+    not, a warning says so and ``method="auto"`` keeps to the torch search there."""
+    from tts_gen.models import alignment_triton
+
+    generator = torch.Generator().manual_seed(0)
+    value = torch.randn(6, 48, 160, generator=generator)
+    value[0] = torch.randint(0, 3, (48, 160), generator=generator).float()  # many tied paths
+    x_lengths = torch.tensor([48, 48, 30, 1, 17, 40])
+    y_lengths = torch.tensor([160, 48, 100, 9, 160, 121])
+    on_device = [t.to(device) for t in (value, x_lengths, y_lengths)]
+    agree = torch.equal(alignment_triton.search_durations_triton(*on_device), _search_durations_torch(*on_device))
+    if not agree:
+        warnings.warn(
+            f"the Triton alignment kernel disagrees with the torch search on {device}; using the torch search",
+            stacklevel=2,
+        )
+    return agree
 
 
 def _check_lengths(x_lengths: torch.Tensor, y_lengths: torch.Tensor) -> None:
