@@ -79,3 +79,36 @@ def test_transcript_cache_recognizes_identical_audio_once(tmp_path):
     records = read_json_lines(cache)
     assert records[0]["hypothesis"] == first
     assert len(records) == 2  # the torn line is skipped and ended; the new audio added one whole record
+
+
+@pytest.mark.skipif(shutil.which("flite") is None, reason="flite is not installed (apt-get install flite)")
+def test_recognizing_in_two_processes_gives_the_transcripts_of_one(tmp_path):
+    """Several waveforms recognized by two worker processes: the transcripts of one process, in order, and each
+    distinct audio recognized and cached once."""
+    pytest.importorskip("pocketsphinx", reason="the eval extra is not installed: pip install -e '.[eval]'")
+    from tts_gen.evaluate.metrics.asr import Recognizer
+    from tts_gen.files import read_json_lines
+
+    wav, rate = flite_wav(tmp_path)
+    half = len(wav) // 2
+    wavs = [wav, wav[:half], wav[half:], wav]  # the last one is the first again
+    expected = [Recognizer().transcribe(w, rate) for w in wavs]
+    assert len(set(expected)) == 3
+    cache = tmp_path / "transcripts.jsonl"
+    assert Recognizer(cache).transcribe_many(wavs, rate, workers=2) == expected
+    assert len(read_json_lines(cache)) == 3
+
+
+def test_a_transcript_does_not_depend_on_what_the_recognizer_heard_before(mini_corpus):
+    """PocketSphinx carries feature statistics from one utterance to the next; without a fresh start per utterance
+    LJ001-0002 is transcribed differently after LJ001-0013 than alone."""
+    pytest.importorskip("pocketsphinx", reason="the eval extra is not installed: pip install -e '.[eval]'")
+    from tts_gen.evaluate.metrics.asr import Recognizer
+
+    first, second = (
+        sf.read(mini_corpus / "wavs" / f"{name}.wav", dtype="float32") for name in ("LJ001-0013", "LJ001-0002")
+    )
+    alone = Recognizer().transcribe(*second)
+    recognizer = Recognizer()
+    recognizer.transcribe(*first)
+    assert recognizer.transcribe(*second) == alone

@@ -17,12 +17,16 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import multiprocessing
+import os
 import re
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
+from tqdm import tqdm
 
 ASR_SAMPLE_RATE = 16000
 _NOT_WORD = re.compile(r"[^a-z' ]+")
@@ -113,6 +117,55 @@ def score_transcript(reference: str, hypothesis: str) -> AsrScores:
     )
 
 
+def new_decoder():
+    """A PocketSphinx decoder with the package's US English model."""
+    try:
+        from pocketsphinx import Decoder
+    except ImportError as error:
+        raise ImportError(
+            f"the ASR metrics need pocketsphinx ({error}); install the evaluation extra: pip install -e '.[eval]'"
+        ) from None
+    return Decoder(loglevel="FATAL")
+
+
+def decoder_input(wav: torch.Tensor | np.ndarray, sample_rate: int) -> bytes:
+    """Waveform (T,) in [-1, 1] at ``sample_rate`` -> the 16 kHz 16-bit PCM the decoder reads."""
+    from tts_gen.audio import resample
+
+    wav = torch.as_tensor(np.asarray(wav, dtype=np.float32)).reshape(-1)
+    wav = resample(wav, sample_rate, ASR_SAMPLE_RATE).clamp(-1, 1)
+    return (wav.numpy() * 32767).astype(np.int16).tobytes()
+
+
+def decode(decoder, pcm: bytes) -> str:
+    """The words ``decoder`` recognizes in one utterance of 16 kHz PCM. Its feature extraction starts afresh for
+    every utterance (PocketSphinx otherwise carries its cepstral mean and other feature statistics over from the
+    last one, which changed 6 of 20 LJSpeech transcripts), so that a transcript depends on its audio alone."""
+    decoder.reinit_feat()
+    decoder.start_utt()
+    decoder.process_raw(pcm, full_utt=True)
+    decoder.end_utt()
+    hypothesis = decoder.hyp()
+    return hypothesis.hypstr if hypothesis is not None else ""
+
+
+def counted(bar: tqdm, value: str) -> str:
+    """``value``, one step of the progress bar later."""
+    bar.update()
+    return value
+
+
+_worker_decoder = None
+
+
+def _decode_in_worker(pcm: bytes) -> str:
+    """:func:`decode` in a pool process, with one decoder per process."""
+    global _worker_decoder
+    if _worker_decoder is None:
+        _worker_decoder = new_decoder()
+    return decode(_worker_decoder, pcm)
+
+
 class Recognizer:
     """PocketSphinx with the package's US English model; :meth:`transcribe` takes any sample rate.
 
@@ -122,13 +175,7 @@ class Recognizer:
     """
 
     def __init__(self, cache: str | Path | None = None):
-        try:
-            from pocketsphinx import Decoder
-        except ImportError as error:
-            raise ImportError(
-                f"the ASR metrics need pocketsphinx ({error}); install the evaluation extra: pip install -e '.[eval]'"
-            ) from None
-        self.decoder = Decoder(loglevel="FATAL")
+        self.decoder = new_decoder()
         self.version = f"pocketsphinx {importlib.metadata.version('pocketsphinx')}"
         self.cache = Path(cache) if cache else None
         self._known = {}
@@ -143,27 +190,46 @@ class Recognizer:
 
     def transcribe(self, wav: torch.Tensor | np.ndarray, sample_rate: int) -> str:
         """Waveform (T,) in [-1, 1] -> recognized words (lowercase, space separated)."""
-        from tts_gen.audio import resample
+        return self.transcribe_many([wav], sample_rate, workers=1)[0]
 
-        wav = torch.as_tensor(np.asarray(wav, dtype=np.float32)).reshape(-1)
-        wav = resample(wav, sample_rate, ASR_SAMPLE_RATE).clamp(-1, 1)
-        pcm = (wav.numpy() * 32767).astype(np.int16).tobytes()
-        key = hashlib.sha256(pcm).hexdigest()
-        if key not in self._known:
-            self._known[key] = self._decode(pcm)
-            if self.cache is not None:
-                from tts_gen.files import append_json_line
+    def transcribe_many(
+        self, wavs: list[torch.Tensor | np.ndarray], sample_rate: int, workers: int | None = None
+    ) -> list[str]:
+        """The transcripts of several waveforms, those not known yet decoded by ``workers`` processes at once
+        (default: one per CPU core; the decoder is single-threaded and the transcripts do not depend on it)."""
+        pcms = [decoder_input(wav, sample_rate) for wav in wavs]
+        keys = [hashlib.sha256(pcm).hexdigest() for pcm in pcms]
+        new = {key: pcm for key, pcm in zip(keys, pcms) if key not in self._known}
+        for key, hypothesis in zip(new, self._decode_all(list(new.values()), workers)):
+            self._remember(key, hypothesis)
+        return [self._known[key] for key in keys]
 
-                record = {"sha256": key, "recognizer": self.version, "hypothesis": self._known[key]}
-                append_json_line(self.cache, record)
-        return self._known[key]
+    def _decode_all(self, pcms: list[bytes], workers: int | None) -> list[str]:
+        workers = min(workers or len(os.sched_getaffinity(0)), len(pcms))
+        with tqdm(total=len(pcms), desc="recognize", unit="utt", leave=False, disable=len(pcms) < 2) as bar:
+            if workers <= 1:
+                return [counted(bar, decode(self.decoder, pcm)) for pcm in pcms]
+            # Forked, so that a user's script needs no main guard: the workers run only PocketSphinx (the decoder
+            # holds the GIL, so threads would not help), never torch, whose threads a fork does not copy.
+            context = multiprocessing.get_context(
+                "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+            )
+            with ProcessPoolExecutor(workers, mp_context=context) as pool:
+                return [counted(bar, hypothesis) for hypothesis in pool.map(_decode_in_worker, pcms)]
 
-    def _decode(self, pcm: bytes) -> str:
-        self.decoder.start_utt()
-        self.decoder.process_raw(pcm, full_utt=True)
-        self.decoder.end_utt()
-        hypothesis = self.decoder.hyp()
-        return hypothesis.hypstr if hypothesis is not None else ""
+    def _remember(self, key: str, hypothesis: str) -> None:
+        self._known[key] = hypothesis
+        if self.cache is not None:
+            from tts_gen.files import append_json_line
+
+            append_json_line(self.cache, {"sha256": key, "recognizer": self.version, "hypothesis": hypothesis})
 
     def score(self, wav: torch.Tensor | np.ndarray, sample_rate: int, reference: str) -> AsrScores:
         return score_transcript(reference, self.transcribe(wav, sample_rate))
+
+    def score_many(
+        self, wavs: list[torch.Tensor | np.ndarray], sample_rate: int, references: list[str]
+    ) -> list[AsrScores]:
+        """:meth:`score` of several waveforms, recognized in parallel (:meth:`transcribe_many`)."""
+        hypotheses = self.transcribe_many(wavs, sample_rate)
+        return [score_transcript(reference, hypothesis) for reference, hypothesis in zip(references, hypotheses)]

@@ -20,14 +20,22 @@ from tts_gen.evaluate.pipeline.store import update_info
 def candidate_scores(evaluator, name: str, value: Any, dataset, use_asr: bool) -> dict[str, float]:
     """Mean word error rate (when ``use_asr``) and mel L1 of one candidate over the validation sentences."""
     options = evaluator.decoder_options({name: value})
-    wers, l1s = [], []
+    wavs, l1s = [], []
     for index, utt in enumerate(dataset.utterances):
         seed = seed_for(evaluator.config.seed, "choose", name, value, utt.id)
         if use_asr:
-            out = evaluator.synthesize(dataset.tokens[index], options, seed)
-            wers.append(evaluator.recognizer.score(out.wav, evaluator.audio.sample_rate, utt.text).wer)
+            wavs.append(evaluator.synthesize(dataset.tokens[index], options, seed).wav)
         l1s.append(evaluator.mel_l1_at_true_durations(evaluator.batch_of(dataset, index), options, seed))
-    return {"wer": statistics.mean(wers) if wers else None, "mel_l1": statistics.mean(l1s)}
+    return {"wer": mean_wer(evaluator, wavs, dataset), "mel_l1": statistics.mean(l1s)}
+
+
+def mean_wer(evaluator, wavs: list, dataset) -> float | None:
+    """The mean word error rate of ``wavs``, one per sentence of ``dataset`` (None without any), recognized in
+    parallel once every one is synthesized."""
+    if not wavs:
+        return None
+    texts = [utt.text for utt in dataset.utterances]
+    return statistics.mean(s.wer for s in evaluator.recognizer.score_many(wavs, evaluator.audio.sample_rate, texts))
 
 
 def choose_operating_point(evaluator, progress: bool = True) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from tts_gen.data.dataset import TTSDataset
+from tts_gen.evaluate.pipeline.choice import mean_wer
 from tts_gen.evaluate.pipeline.plan import seed_for
 from tts_gen.evaluate.pipeline.store import RowLog
 from tts_gen.runs import load_checkpoint, step_checkpoints
@@ -23,12 +24,11 @@ from tts_gen.runs import load_checkpoint, step_checkpoints
 def checkpoint_row(evaluator, model, payload: dict, dataset, use_asr: bool) -> dict:
     """The scores of one checkpoint's weights (loaded into ``model``) on ``dataset``."""
     options = evaluator.decoder_options({})
-    wers, l1s = [], []
+    wavs, l1s = [], []
     for index, utt in enumerate(dataset.utterances):
         seed = seed_for(evaluator.config.seed, "curve", utt.id)
         if use_asr:
-            out = evaluator.synthesize(dataset.tokens[index], options, seed, model=model)
-            wers.append(evaluator.recognizer.score(out.wav, evaluator.audio.sample_rate, utt.text).wer)
+            wavs.append(evaluator.synthesize(dataset.tokens[index], options, seed, model=model).wav)
         l1s.append(evaluator.mel_l1_at_true_durations(evaluator.batch_of(dataset, index), options, seed, model=model))
     step = payload["step"]
     return {
@@ -39,7 +39,7 @@ def checkpoint_row(evaluator, model, payload: dict, dataset, use_asr: bool) -> d
         "minutes": (payload.get("train_seconds") or 0.0) / 60,
         "utterances": payload.get("utterances_seen"),
         "n": len(dataset),
-        "wer": statistics.mean(wers) if wers else None,
+        "wer": mean_wer(evaluator, wavs, dataset),
         "mel_l1": statistics.mean(l1s),
     }
 

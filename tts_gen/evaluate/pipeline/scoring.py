@@ -76,7 +76,11 @@ class Scorer:
         return [row for row in rows if row_key(row) not in self.log]
 
     def run(self, progress: bool = True) -> None:
-        for row in tqdm(self.pending(), desc="score", unit="utt", disable=not progress, dynamic_ncols=True):
+        pending = self.pending()
+        if "asr" not in self.config.skip and pending:  # recognized in parallel first; score() then finds them
+            wavs = [load_wav(self.wav_path(row["wav"]), self.sample_rate) for row in pending]
+            self.recognizer.transcribe_many(wavs, self.sample_rate)
+        for row in tqdm(pending, desc="score", unit="utt", disable=not progress, dynamic_ncols=True):
             self.log.append({**row, **self.score(row)})
 
     def wav_path(self, relative_or_absolute: str) -> Path:
