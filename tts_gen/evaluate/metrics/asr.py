@@ -3,9 +3,11 @@
 The recognizer is CMU PocketSphinx 5 with the US English acoustic model, language model and dictionary that
 the ``pocketsphinx`` package ships (no download), fed 16 kHz 16-bit audio. Its absolute error rates are high
 for natural speech; what matters is the gap between the synthesized audio and the same recognizer on the
-reference recording (the ceiling reported beside it). Recognition is deterministic, so a transcript can be cached
-by the hash of the exact audio the decoder receives (:class:`Recognizer` with ``cache``): the recipes share one
-cache across the families' evaluations, so the recordings and their copy-synthesis are recognized once.
+reference recording (the ceiling reported beside it). Recognition is deterministic and, with the decoder's
+feature statistics reset for every utterance, depends on the utterance alone; so sentences are recognized by one
+process per CPU core at once (:meth:`Recognizer.transcribe_many`), and a transcript can be cached by the hash of the
+exact audio the decoder receives (:class:`Recognizer` with ``cache``): the recipes share one cache across the
+families' evaluations, so the recordings and their copy-synthesis are recognized once.
 
 Both sides are normalized the same way before scoring: ``tts_gen.text.normalize_text`` (numbers and
 abbreviations as words), lowercase, every character other than letters and apostrophes dropped. Errors are
