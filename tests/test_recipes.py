@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
+from tts_gen.runs import load_checkpoint, step_checkpoints
 
 pytestmark = pytest.mark.skipif(shutil.which("flite") is None, reason="the built-in corpus needs flite")
 
@@ -76,3 +77,12 @@ def test_joint_protocol_trains_each_family_its_own_encoder(tmp_path):
     log = (tmp_path / "exp" / "cmd.log").read_text()
     assert "spine=" not in log and " align " not in log
     assert f"train.init_from={tmp_path / 'exp' / 'prior'}" in log and "train.max_steps=2" in log
+
+
+def test_a_wall_clock_budget_alone_ends_every_decoder_run(tmp_path):
+    run_recipe(tmp_path, "--steps", "", "--minutes", "0.02", "--stop-stage", "2")
+    log = (tmp_path / "exp" / "cmd.log").read_text()
+    gan = next(line for line in log.splitlines() if "train egs/demo/gan.yaml" in line)
+    assert "train.max_minutes=0.02" in gan and "train.max_steps=1000000000" in gan  # not the config's step count
+    last = load_checkpoint(step_checkpoints(tmp_path / "exp" / "gan")[-1])
+    assert last["train_seconds"] >= 0.02 * 60 and last["step"] >= 1

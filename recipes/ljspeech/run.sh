@@ -28,6 +28,7 @@ max_utts=""             # ljflite: build only a subset of this many utterances
 protocol=shared         # shared: one frozen spine (the prior run) for every family; joint: each family its own
 steps=""                # override train.max_steps of the acoustic models (the decoders, in the shared protocol)
 minutes=""              # a wall-clock budget (train.max_minutes) for every acoustic model, instead of or with --steps
+                        # (a cosine schedule then decays over the minutes)
 spine_steps=""          # override train.max_steps of the spine (shared protocol; default: its config's)
 curve_every=""          # keep a checkpoint every N steps and score the learning curves in stage 6
 choose=""               # choose an option on the validation split in stage 6, e.g. temperature=0,0.3,0.667
@@ -179,7 +180,11 @@ if in_stage 2; then
         if [ "$protocol" = shared ] && [ "$family" = prior ]; then
             [ -n "$spine_steps" ] && overrides+=("train.max_steps=$spine_steps")
         else
-            [ -n "$steps" ] && overrides+=("train.max_steps=$steps")
+            if [ -n "$steps" ]; then
+                overrides+=("train.max_steps=$steps")
+            elif [ -n "$minutes" ]; then
+                overrides+=("train.max_steps=1000000000")  # the minutes alone end the run, not the config's steps
+            fi
             [ -n "$minutes" ] && overrides+=("train.max_minutes=$minutes")
             [ -n "$curve_every" ] && overrides+=("train.checkpoint_every=$curve_every" "train.keep_every=$curve_every")
         fi

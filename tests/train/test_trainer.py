@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 from torch import nn
@@ -13,6 +15,7 @@ from tts_gen.data import FeatureStore, TTSDataset, collate_tts
 from tts_gen.experiment import build_tts_model, load_experiment
 from tts_gen.runs import CheckpointError, load_checkpoint, read_metrics, resolve_checkpoint, step_checkpoints
 from tts_gen.text import Tokenizer
+from tts_gen.train.optim import lr_factor
 from tts_gen.train.trainer import TrainData, Trainer, TrainingDiverged
 from tts_gen.trainable import Sample, StepOutput
 
@@ -169,6 +172,24 @@ def test_a_wall_clock_budget_stops_training(prepared_mini, tmp_path):
     assert [row["step"] for row in read_metrics(tmp_path) if row["split"] == "val"] == [1]
     resumed = toy_trainer(prepared_mini, tmp_path, Flaky(set()), ["train.max_minutes=1e-6", "train.max_steps=50"])
     assert resumed.fit().step == 1  # a spent budget stays spent
+
+
+def test_a_cosine_under_a_wall_clock_budget_decays_with_the_minutes_spent(prepared_mini, tmp_path):
+    overrides = ["train.schedule=cosine", "train.warmup_steps=0", "train.max_steps=1000000000", "train.max_minutes=2"]
+    trainer = toy_trainer(prepared_mini, tmp_path, Flaky(set()), overrides)
+    config, scheduler = trainer.config, trainer.schedulers["generator"]
+    floor = config.learning_rate * config.min_lr_ratio
+    for seconds, expected in [(0.0, config.learning_rate), (60.0, (config.learning_rate + floor) / 2), (120.0, floor)]:
+        trainer.position.seconds = seconds  # a few steps, but this share of the minutes spent
+        scheduler.step()
+        assert scheduler.get_last_lr()[0] == pytest.approx(expected)
+    steps = dataclasses.replace(config, max_steps=1000)  # whichever budget is further spent sets the pace
+    stepwise = [lr_factor(step, steps, 30.0) for step in (0, 500, 999, 1000)]
+    assert stepwise == pytest.approx(
+        [lr_factor(0, config, 30.0), lr_factor(0, config, 60.0), lr_factor(0, config, 119.88), config.min_lr_ratio]
+    )
+    no_minutes = dataclasses.replace(config, max_minutes=0.0)
+    assert lr_factor(10, no_minutes, seconds=1e9) == lr_factor(10, no_minutes)  # a step budget ignores the clock
 
 
 def test_checkpoints_at_multiples_of_keep_every_are_kept(prepared_mini, tmp_path):

@@ -20,8 +20,8 @@ class TrainConfig:
         max_frames: bound on padded mel frames per batch (items x longest); 0 = no bound.
         learning_rate, betas, weight_decay, eps: AdamW.
         warmup_steps: linear warm-up from 0 to ``learning_rate``.
-        schedule: after warm-up: ``constant``, ``cosine`` (to ``min_lr_ratio`` x lr at ``max_steps``) or
-            ``exponential`` (lr x ``decay_rate`` ** (step / 1000)).
+        schedule: after warm-up: ``constant``, ``cosine`` (to ``min_lr_ratio`` x lr at ``max_steps``, or at the
+            end of ``max_minutes`` if that comes first) or ``exponential`` (lr x ``decay_rate`` ** (step / 1000)).
         grad_clip: clip the global gradient norm of each optimizer's parameters (0 = no clipping).
         ema_decay: exponential moving average of the weights (0 = off); validation, checkpoints' ``ema`` and
             synthesis then use the averaged weights.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import torch
 from torch import nn
@@ -33,21 +33,36 @@ def step_unless(optimizer: torch.optim.Optimizer, skip: torch.Tensor) -> None:
     optimizer.step()
 
 
-def lr_factor(step: int, config: TrainConfig) -> float:
-    """Multiplier of the base learning rate at ``step`` (0-based): linear warm-up, then the schedule."""
+def budget_progress(step: int, seconds: float, config: TrainConfig) -> float:
+    """How much of the run's budget is spent after warm-up, in [0, 1]: the larger of the share of the steps after
+    warm-up and, under a wall-clock budget (``max_minutes`` > 0), the share of its minutes."""
+    span = max(1, config.max_steps - config.warmup_steps)
+    progress = (step - config.warmup_steps) / span
+    if config.max_minutes > 0:
+        progress = max(progress, seconds / (60 * config.max_minutes))
+    return min(1.0, max(0.0, progress))
+
+
+def lr_factor(step: int, config: TrainConfig, seconds: float = 0.0) -> float:
+    """Multiplier of the base learning rate at ``step`` (0-based), ``seconds`` into training: linear warm-up, then
+    the schedule. A cosine ends at ``min_lr_ratio`` where the budget ends, in steps or in minutes, whichever comes
+    first, so that a run stopped by its wall-clock budget has also decayed its learning rate."""
     if step < config.warmup_steps:
         return (step + 1) / config.warmup_steps
     if config.schedule == "cosine":
-        span = max(1, config.max_steps - config.warmup_steps)
-        progress = min(1.0, (step - config.warmup_steps) / span)
+        progress = budget_progress(step, seconds, config)
         return config.min_lr_ratio + (1 - config.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
     if config.schedule == "exponential":
         return config.decay_rate ** ((step - config.warmup_steps) / 1000)
     return 1.0
 
 
-def build_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig) -> torch.optim.lr_scheduler.LambdaLR:
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: lr_factor(step, config))
+def build_scheduler(
+    optimizer: torch.optim.Optimizer, config: TrainConfig, seconds: Callable[[], float] = lambda: 0.0
+) -> torch.optim.lr_scheduler.LambdaLR:
+    """The learning-rate schedule of ``optimizer``; ``seconds()`` gives the seconds of training spent so far (the
+    same on every rank), which a cosine under ``max_minutes`` follows."""
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: lr_factor(step, config, seconds()))
 
 
 class EMA:

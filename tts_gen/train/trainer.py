@@ -185,13 +185,15 @@ class Trainer:
             self.optimizers["discriminator"] = build_optimizer(self.discriminator.parameters(), config, lr)
         if config.compile:
             self.forward_step = torch.compile(self.forward_step)
-        self.schedulers = {name: build_scheduler(opt, config) for name, opt in self.optimizers.items()}
+        self.position = Position()
+        self.schedulers = {
+            name: build_scheduler(opt, config, lambda: self.position.seconds) for name, opt in self.optimizers.items()
+        }
         use_fp16 = self.device.type == "cuda" and config.precision == "fp16"
         self.scaler = torch.amp.GradScaler("cuda", enabled=use_fp16)
         self.ema = EMA(model, config.ema_decay) if config.ema_decay > 0 else None
         if context.enabled:
             seed_all(rank_seed(config.seed, context.rank))  # each rank draws its own noise
-        self.position = Position()
         self.best_val = math.inf
         self.nonfinite = NonFiniteSteps(self.device)
         self.logger: TrainLogger | None = None
