@@ -220,3 +220,20 @@ def test_likelihoods_are_compared_within_one_family_only(tmp_path):
     results = pairwise(entries)
     assert {(r.a.label, r.b.label) for r in results if r.key == "nll"} == {("flow (a)", "flow (b)")}
     assert len([r for r in results if r.key == "wer"]) == 3  # every other measure compares every pair
+
+
+def test_headline_leaves_out_a_metric_no_family_has_and_bolds_only_values(tmp_path):
+    from tts_gen.evaluate.report.tables import headline_table
+
+    entries = [constructed(tmp_path, label) for label in ("ar", "gan")]
+    for entry, (wer, mel_l1) in zip(entries, [(0.4, 0.6), (0.5, None)]):
+        metrics = entry.summary["conditions"]["model"]["metrics"]
+        metrics["wer"] = {"mean": wer, "low": wer, "high": wer}
+        if mel_l1 is not None:
+            metrics["mel_l1"] = {"mean": mel_l1, "low": mel_l1, "high": mel_l1}
+    entries[0].summary["conditions"]["reference"] = {"metrics": {"wer": {"mean": 0.2, "low": 0.2, "high": 0.2}}}
+    table = headline_table(entries, set())
+    assert table.header[:3] == ["family", "WER", "mel L1, true durations"]  # no CER or MCD column: none was scored
+    assert all(len(row) == len(table.header) for row in table.rows)  # the recordings' row too
+    bold = {(row[0].text, table.header[i]) for row in table.rows for i, cell in enumerate(row) if cell.bold}
+    assert bold == {("ar", "WER"), ("ar", "mel L1, true durations")}  # gan's missing mel L1 is not "best"

@@ -152,11 +152,13 @@ def operating_point_text(entry: Entry) -> str:
 
 
 def headline_table(evaluated: list[Entry], flagged: set[str]) -> Table:
-    """One row per family: intelligibility, mel distance, speed, memory, parameters, sampler and NFE."""
-    header = ["family", *[metric(k).label for k in HEADLINE], "WER / recordings'", "RTF total", "peak memory (MiB)"]
-    header += ["parameters", "sampler", "operating point"]
+    """One row per family: intelligibility, mel distance, speed, memory, parameters, sampler and NFE (a metric no
+    family has, skipped at evaluation, gets no column)."""
     means = {key: [model_metrics(e).get(key, {}).get("mean") for e in evaluated] for key in HEADLINE}
-    best = {key: min((m for m in values if m is not None), default=None) for key, values in means.items()}
+    keys = [key for key in HEADLINE if any(m is not None for m in means[key])]
+    best = {key: min(m for m in means[key] if m is not None) for key in keys}
+    header = ["family", *[metric(k).label for k in keys], "WER / recordings'", "RTF total", "peak memory (MiB)"]
+    header += ["parameters", "sampler", "operating point"]
     rows = []
     for index, entry in enumerate(evaluated):
         metrics = model_metrics(entry)
@@ -166,7 +168,7 @@ def headline_table(evaluated: list[Entry], flagged: set[str]) -> Table:
             [Cell(entry.label)]
             + [
                 Cell(estimate_text(metrics.get(k)), bold=means[k][index] == best[k] and len(evaluated) > 1)
-                for k in HEADLINE
+                for k in keys
             ]
             + [Cell(f"{ratio:.2f}x" if ratio is not None else "—"), Cell(rtf)]
             + [Cell(fmt(metrics.get("peak_memory_mb", {}).get("mean"))), Cell(f"{entry.info.get('parameters', 0):,}")]
@@ -176,7 +178,7 @@ def headline_table(evaluated: list[Entry], flagged: set[str]) -> Table:
     for name, label in (("reference", "recordings"), ("copy-synthesis", "copy-synthesis")):
         metrics = (first.condition(name) or {}).get("metrics", {})
         if metrics:
-            rows.append([Cell(label)] + [Cell(estimate_text(metrics.get(k))) for k in HEADLINE] + [Cell("")] * 7)
+            rows.append([Cell(label)] + [Cell(estimate_text(metrics.get(k))) for k in keys] + [Cell("")] * 6)
     caption = (
         "Mean [95% bootstrap interval] over the test sentences (best family in bold; lower is better). WER / "
         "recordings': the family's word error rate over the recordings' own on the same sentences. RTF: seconds of "
