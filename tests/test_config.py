@@ -88,6 +88,10 @@ def test_decoder_variant_is_chosen_by_family_and_checked():
 def test_validation_errors_surface_as_config_errors(tmp_path):
     with pytest.raises(ConfigError, match="train.batch_size must be >= 1"):
         load_experiment(ROOT / "egs" / "demo" / "flow.yaml", ["train.batch_size=0"])
+    with pytest.raises(ConfigError, match="0 .no step limit. with a train.max_minutes budget"):
+        load_experiment(ROOT / "egs" / "demo" / "flow.yaml", ["train.max_steps=0"])  # a run without any budget
+    unlimited = load_experiment(ROOT / "egs" / "demo" / "flow.yaml", ["train.max_steps=0", "train.max_minutes=2"])
+    assert (unlimited.train.max_steps, unlimited.train.max_minutes) == (0, 2)
     with pytest.raises(ConfigError, match="does not exist"):
         load_experiment(tmp_path / "missing.yaml")
     (tmp_path / "bad.yaml").write_text("model: [1, 2")

@@ -183,7 +183,7 @@ if in_stage 2; then
             if [ -n "$steps" ]; then
                 overrides+=("train.max_steps=$steps")
             elif [ -n "$minutes" ]; then
-                overrides+=("train.max_steps=1000000000")  # the minutes alone end the run, not the config's steps
+                overrides+=("train.max_steps=0")  # no step limit: the minutes alone end the run
             fi
             [ -n "$minutes" ] && overrides+=("train.max_minutes=$minutes")
             [ -n "$curve_every" ] && overrides+=("train.checkpoint_every=$curve_every" "train.keep_every=$curve_every")

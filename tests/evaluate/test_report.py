@@ -60,7 +60,7 @@ def test_report_states_protocol_verdict_budget_sampling_and_choice(report, tiny_
     spine = json.loads((tiny_evaluations[0] / "eval.json").read_text())["spine"]
     assert f"Shared spine {spine['id']}" in text
     verdict = text.split("## Verdict")[1].split("## Headline")[0]
-    assert "test sentences" in verdict and "an equal budget of 2 steps of 2 utterances" in verdict
+    assert "test sentences" in verdict and "an equal budget of 2 steps of training, batches of 2 utterances" in verdict
     assert "no pair of families differs significantly" in verdict or "beats" in verdict
     assert re.search(r"the recordings' own on the same sentences: [0-9.]+\): flow \(\S+\) [0-9.]+", verdict)
     for column in ("utterance passes", "minutes", "learning rate", "loss window", "best checkpoint chosen on"):
@@ -237,3 +237,13 @@ def test_headline_leaves_out_a_metric_no_family_has_and_bolds_only_values(tmp_pa
     assert all(len(row) == len(table.header) for row in table.rows)  # the recordings' row too
     bold = {(row[0].text, table.header[i]) for row in table.rows for i, cell in enumerate(row) if cell.bold}
     assert bold == {("ar", "WER"), ("ar", "mel L1, true durations")}  # gan's missing mel L1 is not "best"
+
+
+def test_a_budget_is_stated_in_the_limits_the_run_had():
+    from tts_gen.evaluate.report.verdict import allowed_budget
+
+    assert allowed_budget({"max_steps": 0, "max_minutes": 3, "batch_size": 16}) == (
+        "3 minutes of training, batches of 16 utterances"  # no step limit: the minutes alone
+    )
+    both = allowed_budget({"max_steps": 300, "max_minutes": 2.5, "batch_size": 16})
+    assert both == "300 steps or 2.5 minutes of training, batches of 16 utterances"

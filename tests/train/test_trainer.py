@@ -175,9 +175,12 @@ def test_a_wall_clock_budget_stops_training(prepared_mini, tmp_path):
 
 
 def test_a_cosine_under_a_wall_clock_budget_decays_with_the_minutes_spent(prepared_mini, tmp_path):
-    overrides = ["train.schedule=cosine", "train.warmup_steps=0", "train.max_steps=1000000000", "train.max_minutes=2"]
+    overrides = ["train.schedule=cosine", "train.warmup_steps=0", "train.max_steps=0", "train.max_minutes=2"]
     trainer = toy_trainer(prepared_mini, tmp_path, Flaky(set()), overrides)
     config, scheduler = trainer.config, trainer.schedulers["generator"]
+    bar = trainer.progress_bar()
+    assert (bar.total, bar.unit) == (120, "s")  # the bar follows the budget that has an end: its seconds
+    bar.close()
     floor = config.learning_rate * config.min_lr_ratio
     for seconds, expected in [(0.0, config.learning_rate), (60.0, (config.learning_rate + floor) / 2), (120.0, floor)]:
         trainer.position.seconds = seconds  # a few steps, but this share of the minutes spent
@@ -188,7 +191,7 @@ def test_a_cosine_under_a_wall_clock_budget_decays_with_the_minutes_spent(prepar
     assert stepwise == pytest.approx(
         [lr_factor(0, config, 30.0), lr_factor(0, config, 60.0), lr_factor(0, config, 119.88), config.min_lr_ratio]
     )
-    no_minutes = dataclasses.replace(config, max_minutes=0.0)
+    no_minutes = dataclasses.replace(config, max_steps=1000, max_minutes=0.0)
     assert lr_factor(10, no_minutes, seconds=1e9) == lr_factor(10, no_minutes)  # a step budget ignores the clock
 
 

@@ -12,7 +12,8 @@ class TrainConfig:
     """Step-based training.
 
     Attributes:
-        max_steps: optimizer steps of the whole run (a resumed run continues up to it).
+        max_steps: optimizer steps of the whole run (a resumed run continues up to it); 0 = no step limit, the
+            run then ends by ``max_minutes`` alone.
         max_minutes: a wall-clock budget: training stops once it has spent this many minutes in data loading
             and training steps (validation, logs and checkpoints not counted; resumed runs add up); 0 = none.
             Whichever of ``max_steps`` and ``max_minutes`` comes first ends the run.
@@ -81,11 +82,16 @@ class TrainConfig:
     seed: int = 1234
 
     def __post_init__(self) -> None:
-        for name in ("max_steps", "batch_size", "log_every", "val_every", "checkpoint_every", "keep_last"):
+        for name in ("batch_size", "log_every", "val_every", "checkpoint_every", "keep_last"):
             if getattr(self, name) < 1:
                 raise ValueError(f"train.{name} must be >= 1, got {getattr(self, name)}")
         if not (0 <= self.max_minutes < math.inf):
             raise ValueError(f"train.max_minutes must be a finite number >= 0 (0 = no limit), got {self.max_minutes}")
+        if self.max_steps < 0 or (self.max_steps == 0 and self.max_minutes == 0):
+            raise ValueError(
+                f"train.max_steps must be >= 1, or 0 (no step limit) with a train.max_minutes budget; got "
+                f"max_steps={self.max_steps}, max_minutes={self.max_minutes}"
+            )
         if self.keep_every < 0:
             raise ValueError(f"train.keep_every must be >= 0 (0 = none), got {self.keep_every}")
         if self.learning_rate <= 0:

@@ -37,7 +37,7 @@ def budget_progress(step: int, seconds: float, config: TrainConfig) -> float:
     """How much of the run's budget is spent after warm-up, in [0, 1]: the larger of the share of the steps after
     warm-up and, under a wall-clock budget (``max_minutes`` > 0), the share of its minutes."""
     span = max(1, config.max_steps - config.warmup_steps)
-    progress = (step - config.warmup_steps) / span
+    progress = (step - config.warmup_steps) / span if config.max_steps > 0 else 0.0
     if config.max_minutes > 0:
         progress = max(progress, seconds / (60 * config.max_minutes))
     return min(1.0, max(0.0, progress))

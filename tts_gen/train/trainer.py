@@ -434,7 +434,25 @@ class Trainer:
     def budget_spent(self) -> bool:
         """Whether the run has used its budget: ``train.max_steps``, or ``train.max_minutes`` of training."""
         minutes = self.config.max_minutes
-        return self.position.step >= self.config.max_steps or (minutes > 0 and self.position.seconds >= 60 * minutes)
+        steps = self.config.max_steps
+        return (steps > 0 and self.position.step >= steps) or (minutes > 0 and self.position.seconds >= 60 * minutes)
+
+    def progress_bar(self) -> tqdm:
+        """The bar of :meth:`fit`: over the steps, or under a wall-clock budget over its seconds of training (the
+        description then counts the steps)."""
+        shown = {"desc": "train", "disable": not self.context.is_main, "dynamic_ncols": True}
+        if self.config.max_minutes > 0:
+            layout = "{l_bar}{bar}| {n:.0f}/{total:.0f} s [{elapsed}<{remaining}{postfix}]"
+            total, done = 60 * self.config.max_minutes, min(60 * self.config.max_minutes, self.position.seconds)
+            return tqdm(total=total, initial=done, unit="s", bar_format=layout, **shown)
+        return tqdm(total=self.config.max_steps, initial=self.position.step, unit="step", **shown)
+
+    def _update_bar(self, bar: tqdm) -> None:
+        if self.config.max_minutes > 0:
+            bar.set_description(f"train (step {self.position.step})", refresh=False)
+            bar.update(min(bar.total, self.position.seconds) - bar.n)
+        else:
+            bar.update(1)
 
     def _budget(self) -> dict[str, float]:
         return {"seconds": self.position.seconds, "utterances": self.position.utterances}
@@ -484,16 +502,9 @@ class Trainer:
     def fit(self, until_step: int | None = None) -> Position:
         """Trains until the budget is spent (``train.max_steps`` or ``train.max_minutes``) or up to ``until_step``
         if that comes first; returns the final position."""
-        target = min(self.config.max_steps, until_step or self.config.max_steps)
+        target = min(self.config.max_steps or math.inf, until_step or math.inf)
         self.logger = TrainLogger(self.run_dir, enabled=self.context.is_main)
-        bar = tqdm(
-            total=self.config.max_steps,
-            initial=self.position.step,
-            desc="train",
-            unit="step",
-            disable=not self.context.is_main,
-            dynamic_ncols=True,
-        )
+        bar = self.progress_bar()
         # One process stops at once on Ctrl-C or SIGTERM; several stop together at the end of a step.
         stops = StopRequests() if self.context.enabled else None
         restore_sigterm = sigterm_as_interrupt() if stops is None else stops.restore
@@ -505,7 +516,7 @@ class Trainer:
                 for batch in self._loader(self.data.train, self.sampler, self.position.epoch):
                     logged = self.train_step(batch.to(self.device, non_blocking=non_blocking))
                     stop = self._advance(len(batch), time.perf_counter() - clock, stops)
-                    bar.update(1)
+                    self._update_bar(bar)
                     if stop is not None:
                         self._stop(stop, bar)
                     self._after_step(logged, bar)

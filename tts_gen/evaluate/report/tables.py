@@ -192,7 +192,7 @@ def steps_text(budget: dict) -> str:
     steps, allowed = budget.get("steps"), budget.get("max_steps")
     if steps is None:
         return "—"
-    return f"{steps} of {allowed}" if allowed and allowed != steps else str(steps)
+    return f"{steps} of {allowed}" if allowed and allowed != steps else str(steps)  # 0: no step limit
 
 
 def budget_table(evaluated: list[Entry]) -> Table:

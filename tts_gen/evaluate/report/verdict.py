@@ -102,8 +102,8 @@ def protocol_text(entries: list[Entry], mixed: bool) -> str:
 def allowed_budget(budget: dict) -> str:
     """The training budget a run was given, in words (older evaluations: the steps of the evaluated checkpoint)."""
     steps, minutes = budget.get("max_steps", budget.get("steps")), budget.get("max_minutes") or 0
-    limit = f"{steps} steps" + (f" or {minutes:g} minutes" if minutes else "")
-    return f"{limit} of {budget.get('batch_size')} utterances"
+    limits = ([f"{steps} steps"] if steps else []) + ([f"{minutes:g} minutes"] if minutes else [])
+    return f"{' or '.join(limits)} of training, batches of {budget.get('batch_size')} utterances"
 
 
 def budget_text(evaluated: list[Entry]) -> str:
