@@ -178,7 +178,8 @@ def headline_table(evaluated: list[Entry], flagged: set[str]) -> Table:
     for name, label in (("reference", "recordings"), ("copy-synthesis", "copy-synthesis")):
         metrics = (first.condition(name) or {}).get("metrics", {})
         if metrics:
-            rows.append([Cell(label)] + [Cell(estimate_text(metrics.get(k))) for k in keys] + [Cell("")] * 6)
+            cells = [Cell(label)] + [Cell(estimate_text(metrics.get(k))) for k in keys]
+            rows.append(cells + [Cell("")] * (len(header) - len(cells)))
     caption = (
         "Mean [95% bootstrap interval] over the test sentences (best family in bold; lower is better). WER / "
         "recordings': the family's word error rate over the recordings' own on the same sentences. RTF: seconds of "
