@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from tts_gen.runs import load_checkpoint, step_checkpoints
+from tts_gen.runs import checkpoint_step, load_checkpoint, step_checkpoints
 
 pytestmark = pytest.mark.skipif(shutil.which("flite") is None, reason="the built-in corpus needs flite")
 
@@ -80,9 +80,13 @@ def test_joint_protocol_trains_each_family_its_own_encoder(tmp_path):
 
 
 def test_a_wall_clock_budget_alone_ends_every_decoder_run(tmp_path):
-    run_recipe(tmp_path, "--steps", "", "--minutes", "0.02", "--stop-stage", "2")
+    run_recipe(tmp_path, "--steps", "", "--minutes", "0.02", "--curve-minutes", "0.005", "--stop-stage", "2")
     log = (tmp_path / "exp" / "cmd.log").read_text()
     gan = next(line for line in log.splitlines() if "train egs/demo/gan.yaml" in line)
     assert "train.max_minutes=0.02" in gan and "train.max_steps=0" in gan  # not the config's step count
-    last = load_checkpoint(step_checkpoints(tmp_path / "exp" / "gan")[-1])
+    assert "train.keep_every_minutes=0.005" in gan
+    checkpoints = step_checkpoints(tmp_path / "exp" / "gan")
+    last = load_checkpoint(checkpoints[-1])
     assert last["train_seconds"] >= 0.02 * 60 and last["step"] >= 1
+    # the learning curve's checkpoints are those the clock marked, and the last one
+    assert last["kept_steps"] and {checkpoint_step(p) for p in checkpoints} == {*last["kept_steps"], last["step"]}

@@ -19,6 +19,7 @@ import platform
 import re
 import warnings
 import zipfile
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -286,11 +287,14 @@ def checkpoint_step(path: Path) -> int:
     return int(STEP_PATTERN.search(path.name).group(1))
 
 
-def prune_checkpoints(run_dir: str | Path, keep_last: int, keep_every: int = 0) -> None:
-    """Deletes all but the newest ``keep_last`` step checkpoints and those at multiples of ``keep_every``
-    (``best.pt`` is never deleted)."""
+def prune_checkpoints(
+    run_dir: str | Path, keep_last: int, keep_every: int = 0, keep_steps: Collection[int] = ()
+) -> None:
+    """Deletes all but the newest ``keep_last`` step checkpoints, those at multiples of ``keep_every`` and those of
+    the steps ``keep_steps`` (``best.pt`` is never deleted)."""
     for old in step_checkpoints(run_dir)[:-keep_last]:
-        if not (keep_every and checkpoint_step(old) % keep_every == 0):
+        step = checkpoint_step(old)
+        if not (keep_every and step % keep_every == 0) and step not in keep_steps:
             old.unlink(missing_ok=True)
 
 

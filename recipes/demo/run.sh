@@ -20,19 +20,21 @@ while [ $# -gt 0 ]; do
     shift
 done
 
-# Each budget: utterances of the built-in corpus, spine steps, decoder steps (the same for every family),
-# checkpoints kept for the learning curves, test sentences evaluated, and the network evaluations swept for the
-# iterative families (none in the short demo: each value is another pass of ASR over the test sentences).
+# Each budget: utterances of the built-in corpus, spine steps, the decoders' budget (the same for every family:
+# optimizer steps, or minutes of training on this machine), the checkpoints kept for the learning curves, test
+# sentences evaluated, and the network evaluations swept for the iterative families (none in the short demo: each
+# value is another pass of ASR over the test sentences). The medium budget gives every family the same minutes, so
+# that it ends in about an hour on 2 CPU cores whatever each family's step costs.
 case "$budget" in
-    short) utts=1400; spine=1000; steps=300; curve=100; eval_utts=53; nfe="" ;;
-    medium) utts=1400; spine=2000; steps=1200; curve=300; eval_utts=53; nfe=2,4,10 ;;
-    long) utts=3000; spine=6000; steps=5000; curve=1000; eval_utts=100; nfe=2,4,10,32 ;;
+    short) utts=1400; spine=1000; budget_args=(--steps 300 --curve-every 100); eval_utts=53; nfe="" ;;
+    medium) utts=1400; spine=1000; budget_args=(--steps "" --minutes 4 --curve-minutes 1); eval_utts=53; nfe=2,4,10 ;;
+    long) utts=3000; spine=6000; budget_args=(--steps 5000 --curve-every 1000); eval_utts=100; nfe=2,4,10,32 ;;
     *) echo "--budget must be short, medium or long" >&2; exit 2 ;;
 esac
 
 started=$(date +%s)
 recipes/ljspeech/run.sh --corpus ljflite --max-utts "$utts" --configs egs/demo --exp "exp/demo-$budget" \
-    --protocol shared --spine-steps "$spine" --steps "$steps" --curve-every "$curve" --skip 3,4,5 \
+    --protocol shared --spine-steps "$spine" "${budget_args[@]}" --skip 3,4,5 \
     --eval-vocoder griffin-lim --eval-utts "$eval_utts" --choose temperature=0,0.3,0.667 ${nfe:+--nfe "$nfe"} \
     --eval-skip "dnsmos world diversity robustness" "${passthrough[@]}"
 echo "demo finished in $(( ($(date +%s) - started) / 60 )) minutes; report: exp/demo-$budget/report/report.html"

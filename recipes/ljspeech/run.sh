@@ -31,6 +31,7 @@ minutes=""              # a wall-clock budget (train.max_minutes) for every acou
                         # (a cosine schedule then decays over the minutes)
 spine_steps=""          # override train.max_steps of the spine (shared protocol; default: its config's)
 curve_every=""          # keep a checkpoint every N steps and score the learning curves in stage 6
+curve_minutes=""        # the same every M minutes of training (for --minutes budgets)
 choose=""               # choose an option on the validation split in stage 6, e.g. temperature=0,0.3,0.667
 nfe=""                  # stage 6 also sweeps network evaluations of the iterative families, e.g. 2,4,10,32
 warm_start=""           # a family trained first whose encoder starts every other family (e.g. prior)
@@ -50,7 +51,8 @@ usage() {
     cat <<EOF
 options: --corpus ljspeech|ljflite --data-dir DIR --configs egs/ljspeech|egs/demo --families LIST|all
          --vocoder-config YAML --exp DIR --data-root DIR --stage N --stop-stage N --skip LIST --max-utts N
-         --protocol shared|joint --steps N --minutes M --spine-steps N --curve-every N --warm-start FAMILY
+         --protocol shared|joint --steps N --minutes M --spine-steps N --curve-every N --curve-minutes M
+         --warm-start FAMILY
          --vocoder-steps N --finetune-steps N --eval-utts N --eval-vocoder trained|griffin-lim --eval-skip "GROUPS"
          --choose OPTION=V1,V2 --nfe N1,N2 --ngpu N --device auto|cpu|cuda --force
 EOF
@@ -74,6 +76,7 @@ while [ $# -gt 0 ]; do
         --minutes) minutes=$2; shift ;;
         --spine-steps) spine_steps=$2; shift ;;
         --curve-every) curve_every=$2; shift ;;
+        --curve-minutes) curve_minutes=$2; shift ;;
         --choose) choose=$2; shift ;;
         --nfe) nfe=$2; shift ;;
         --warm-start) warm_start=$2; shift ;;
@@ -187,6 +190,8 @@ if in_stage 2; then
             fi
             [ -n "$minutes" ] && overrides+=("train.max_minutes=$minutes")
             [ -n "$curve_every" ] && overrides+=("train.checkpoint_every=$curve_every" "train.keep_every=$curve_every")
+            # the clock's checkpoints, and of the others only the newest (to resume from)
+            [ -n "$curve_minutes" ] && overrides+=("train.keep_every_minutes=$curve_minutes" "train.keep_last=1")
         fi
         if [ "$protocol" = shared ] && [ "$family" != prior ]; then
             overrides+=("spine=$exp/prior")
@@ -231,7 +236,7 @@ if in_stage 6; then
         extra=()
         [ -n "$choose" ] && extra+=(--choose "$choose")
         [ -n "$nfe" ] && extra+=(--sweep "nfe=$nfe")
-        [ -n "$curve_every" ] && [ "$family" != prior ] && extra+=(--learning-curve)
+        [ -n "$curve_every$curve_minutes" ] && [ "$family" != prior ] && extra+=(--learning-curve)
         run_step "stage6.$family" $TTS evaluate --checkpoint "$exp/$family" --data "$prepared" --split test \
             --out "$exp/$family/eval" --vocoder "$(vocoder_for "$family")" --device "$device" \
             --transcript-cache "$exp/transcripts.jsonl" ${eval_utts:+--max-utts "$eval_utts"} ${eval_skip:+--skip $eval_skip} ${extra[@]:+"${extra[@]}"}

@@ -13,8 +13,16 @@ from tts_gen.acoustic_run import griffin_lim_sample, train_acoustic
 from tts_gen.config import ConfigError
 from tts_gen.data import FeatureStore, TTSDataset, collate_tts
 from tts_gen.experiment import build_tts_model, load_experiment
-from tts_gen.runs import CheckpointError, load_checkpoint, read_metrics, resolve_checkpoint, step_checkpoints
+from tts_gen.runs import (
+    CheckpointError,
+    checkpoint_step,
+    load_checkpoint,
+    read_metrics,
+    resolve_checkpoint,
+    step_checkpoints,
+)
 from tts_gen.text import Tokenizer
+from tts_gen.train import trainer as trainer_module
 from tts_gen.train.optim import lr_factor
 from tts_gen.train.trainer import TrainData, Trainer, TrainingDiverged
 from tts_gen.trainable import Sample, StepOutput
@@ -200,6 +208,30 @@ def test_checkpoints_at_multiples_of_keep_every_are_kept(prepared_mini, tmp_path
     trainer = toy_trainer(prepared_mini, tmp_path, Flaky(set()), overrides)
     trainer.fit()
     assert [p.name for p in step_checkpoints(tmp_path)] == ["step_00000003.pt", "step_00000006.pt", "step_00000007.pt"]
+
+
+class TenSecondSteps:
+    """A ``time`` module whose clock advances ten seconds at every reading: each training step lasts 10 s."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def perf_counter(self) -> float:
+        self.now += 10.0
+        return self.now
+
+
+def test_checkpoints_the_training_clock_marks_are_kept_across_a_resume(prepared_mini, tmp_path, monkeypatch):
+    monkeypatch.setattr(trainer_module, "time", TenSecondSteps())
+    overrides = ["train.keep_every_minutes=0.5", "train.keep_last=1", "train.checkpoint_every=1000"]
+    trainer = toy_trainer(prepared_mini, tmp_path, Flaky(set()), [*overrides, "train.max_steps=10"])
+    trainer.fit()
+    # 10 s steps pass 30, 60 and 90 s at steps 3, 6 and 9; step 10 is the run's end
+    assert [checkpoint_step(p) for p in step_checkpoints(tmp_path)] == [3, 6, 9, 10]
+    assert load_checkpoint(tmp_path / "checkpoints" / "step_00000006.pt")["train_seconds"] == pytest.approx(60.0)
+    resumed = toy_trainer(prepared_mini, tmp_path, Flaky(set()), [*overrides, "train.max_steps=14"])
+    resumed.fit()
+    assert [checkpoint_step(p) for p in step_checkpoints(tmp_path)] == [3, 6, 9, 12, 14]  # step 10 was only the last
 
 
 def test_non_finite_steps_are_skipped_and_counted(prepared_mini, tmp_path):

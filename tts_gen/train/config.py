@@ -40,6 +40,8 @@ class TrainConfig:
         log_every / val_every / sample_every / checkpoint_every: intervals in steps (sample 0 = val_every).
         keep_last: step checkpoints kept besides ``best.pt``.
         keep_every: step checkpoints at multiples of this many steps are never deleted (learning curves; 0 = none).
+        keep_every_minutes: a step checkpoint is written, and never deleted, each time the training clock passes a
+            multiple of this many minutes (learning curves under a wall-clock budget; 0 = none).
         val_max_batches: validation batches per evaluation (0 = the whole validation set).
         num_workers: data loader worker processes.
         init_from: a run folder or checkpoint whose weights start a new run (warm start; ignored when the run
@@ -75,6 +77,7 @@ class TrainConfig:
     checkpoint_every: int = 1000
     keep_last: int = 3
     keep_every: int = 0
+    keep_every_minutes: float = 0.0
     val_max_batches: int = 0
     num_workers: int = 2
     init_from: str = ""
@@ -94,6 +97,10 @@ class TrainConfig:
             )
         if self.keep_every < 0:
             raise ValueError(f"train.keep_every must be >= 0 (0 = none), got {self.keep_every}")
+        if not (0 <= self.keep_every_minutes < math.inf):
+            raise ValueError(
+                f"train.keep_every_minutes must be a finite number >= 0 (0 = none), got {self.keep_every_minutes}"
+            )
         if self.learning_rate <= 0:
             raise ValueError(f"train.learning_rate must be positive, got {self.learning_rate}")
         if not 0 <= self.ema_decay < 1:

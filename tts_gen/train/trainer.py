@@ -22,7 +22,7 @@ import json
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -75,13 +75,15 @@ class TrainData:
 class Position:
     """Where training stands: optimizer steps done, epoch, batches of that epoch already consumed, and the
     budget spent: seconds of training (data loading and steps; validation, logs and checkpoints excluded) and
-    utterances seen (utterance passes)."""
+    utterances seen (utterance passes); and the steps whose checkpoints the training clock marked to keep
+    (``train.keep_every_minutes``)."""
 
     step: int = 0
     epoch: int = 0
     batch_in_epoch: int = 0
     seconds: float = 0.0
     utterances: int = 0
+    kept_steps: list[int] = field(default_factory=list)
 
 
 def check_loss_keys(config: TrainConfig, known: tuple[str, ...]) -> None:
@@ -220,6 +222,7 @@ class Trainer:
             "train_seconds": self.position.seconds,
             "train_device": {**hardware(self.device), "world_size": self.context.world_size},
             "utterances_seen": self.position.utterances,
+            "kept_steps": list(self.position.kept_steps),
             "best_val": self.best_val,
             "best_metric": self.model.validation_metric,
             "skipped_steps": self.skipped_steps,
@@ -244,7 +247,12 @@ class Trainer:
             self.schedulers[name].load_state_dict(state["schedulers"][name])
         self.scaler.load_state_dict(state["scaler"])
         self.position = Position(
-            state["step"], state["epoch"], state["batch_in_epoch"], state["train_seconds"], state["utterances_seen"]
+            state["step"],
+            state["epoch"],
+            state["batch_in_epoch"],
+            state["train_seconds"],
+            state["utterances_seen"],
+            list(state.get("kept_steps", [])),
         )
         self.best_val = state["best_val"]
         self.nonfinite = NonFiniteSteps(self.device, state.get("skipped_steps", 0))
@@ -277,9 +285,9 @@ class Trainer:
         return gather_objects(rng_state(), self.context)
 
     def save(self, best: bool = False, rng_states: list[dict[str, Any]] | None = None) -> None:
-        """Writes ``step_<N>.pt`` (or ``best.pt``), keeping the last ``keep_last`` step checkpoints and those at
-        multiples of ``keep_every``. Every rank calls it: their random states go into the checkpoint, rank 0
-        writes it and the others wait until it is written."""
+        """Writes ``step_<N>.pt`` (or ``best.pt``), keeping the last ``keep_last`` step checkpoints, those at
+        multiples of ``keep_every`` and those the training clock marked (``keep_every_minutes``). Every rank calls
+        it: their random states go into the checkpoint, rank 0 writes it and the others wait until it is written."""
         rng_states = self.rng_states() if rng_states is None else rng_states
         if self.context.is_main:
             self._write(best, rng_states)
@@ -292,7 +300,7 @@ class Trainer:
             save_checkpoint(folder / "best.pt", payload)
         else:
             save_checkpoint(folder / f"step_{self.position.step:08d}.pt", payload)
-            prune_checkpoints(self.run_dir, self.config.keep_last, self.config.keep_every)
+            prune_checkpoints(self.run_dir, self.config.keep_last, self.config.keep_every, self.position.kept_steps)
 
     # ------------------------------------------------------------------------------------------ steps
 
@@ -431,6 +439,11 @@ class Trainer:
     def _due(self, every: int) -> bool:
         return every > 0 and self.position.step % every == 0
 
+    def _clock_marks(self, seconds: float) -> int:
+        """How many multiples of ``train.keep_every_minutes`` the training clock has passed at ``seconds``."""
+        every = 60 * self.config.keep_every_minutes
+        return math.floor(seconds / every) if every > 0 else 0
+
     def budget_spent(self) -> bool:
         """Whether the run has used its budget: ``train.max_steps``, or ``train.max_minutes`` of training."""
         minutes = self.config.max_minutes
@@ -457,7 +470,9 @@ class Trainer:
     def _budget(self) -> dict[str, float]:
         return {"seconds": self.position.seconds, "utterances": self.position.utterances}
 
-    def _after_step(self, logged: dict[str, torch.Tensor | float], bar: tqdm) -> None:
+    def _after_step(self, logged: dict[str, torch.Tensor | float], bar: tqdm, clock_mark: bool = False) -> None:
+        """Logs, validates and saves as due after a step; ``clock_mark``: the step passed a multiple of
+        ``train.keep_every_minutes``, so its checkpoint is written and kept."""
         config, step, final = self.config, self.position.step, self.budget_spent()
         if self._due(config.log_every) or final:
             self.nonfinite.check(config.max_nonfinite_steps, step)  # every rank reads the same count
@@ -467,7 +482,9 @@ class Trainer:
             bar.set_postfix(loss=f"{values['loss']:.3f}", refresh=False)
         validate = self._due(config.val_every) or final
         sample = self._due(config.sample_every or config.val_every)
-        save = self._due(config.checkpoint_every) or final
+        if clock_mark:
+            self.position.kept_steps.append(step)
+        save = self._due(config.checkpoint_every) or final or clock_mark
         rng_states = self.rng_states() if validate or save else None
         if validate or sample:
             if self.context.is_main:
@@ -515,11 +532,12 @@ class Trainer:
                 clock = time.perf_counter()
                 for batch in self._loader(self.data.train, self.sampler, self.position.epoch):
                     logged = self.train_step(batch.to(self.device, non_blocking=non_blocking))
+                    marks = self._clock_marks(self.position.seconds)
                     stop = self._advance(len(batch), time.perf_counter() - clock, stops)
                     self._update_bar(bar)
                     if stop is not None:
                         self._stop(stop, bar)
-                    self._after_step(logged, bar)
+                    self._after_step(logged, bar, clock_mark=self._clock_marks(self.position.seconds) > marks)
                     if self.position.step >= target or self.budget_spent():
                         break
                     clock = time.perf_counter()
