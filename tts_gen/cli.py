@@ -298,7 +298,8 @@ def _add_evaluation_commands(commands: argparse._SubParsersAction) -> None:
     )
     evaluate.add_argument(
         "--choose", metavar="OPTION=V1,V2", help="choose the option's value on the validation split first, e.g. "
-        "temperature=0,0.3,0.667 (lowest ASR word error rate, then mel L1); the test split uses the choice",
+        "temperature=0,0.3,0.667 (of the values within one standard error of the lowest ASR word error rate, the "
+        "one of lowest mel L1); the test split uses the choice",
     )  # fmt: skip
     evaluate.add_argument("--choose-utts", type=int, default=20, help="validation sentences for --choose (0: all)")
     evaluate.add_argument(

@@ -69,10 +69,30 @@ def test_evaluation_records_protocol_budget_sampling_and_choice(tiny_evaluations
     assert info["sampling"] == {"sampler": "one pass", "nfe": 1}
     choice = info["choice"]
     assert choice["option"] == "temperature" and [s["value"] for s in choice["scores"]] == [0.0, 0.3]
-    best = min(choice["scores"], key=lambda s: (s["wer"], s["mel_l1"]))
-    assert choice["value"] == best["value"] == info["chosen"]["temperature"]
+    assert choice["value"] == info["chosen"]["temperature"]
+    assert all(len(s["sentence_wers"]) == choice["utterances"] == 1 for s in choice["scores"])
+    # one sentence has no standard error: the candidates of the lowest WER compete on mel L1
+    lowest = min(s["wer"] for s in choice["scores"])
+    best = min((s for s in choice["scores"] if s["wer"] == lowest), key=lambda s: s["mel_l1"])
+    assert choice["value"] == best["value"]
     assert info["load_average"]["before"] >= 0 and info["load_average"]["after"] >= 0
     assert info["crossing"]["labels"] == ["latent z", "cond + f^-1(z)"]
+
+
+def test_a_choice_takes_the_lowest_mel_l1_among_candidates_within_one_standard_error_of_the_lowest_wer():
+    from tts_gen.evaluate.pipeline.choice import chosen_value
+
+    def scores(sentence_wers, mel_l1):
+        return {"wer": sum(sentence_wers) / len(sentence_wers), "sentence_wers": sentence_wers, "mel_l1": mel_l1}
+
+    # 0.667 is better on every sentence: its lower word error rate is beyond noise and wins over a lower mel L1
+    consistent = {0.0: scores([0.5, 0.4, 0.6, 0.5], 0.45), 0.667: scores([0.4, 0.4, 0.5, 0.45], 0.6)}
+    assert chosen_value(consistent, use_asr=True) == 0.667
+    # 0.667's mean is lower by less than the standard error of the paired differences: mel L1 decides
+    noisy = {0.0: scores([0.9, 0.1, 0.5, 0.5], 0.45), 0.667: scores([0.2, 0.5, 0.4, 0.6], 0.6)}
+    assert chosen_value(noisy, use_asr=True) == 0.0
+    assert chosen_value({0.0: scores([0.5], 0.5), 0.3: scores([0.5], 0.5)}, use_asr=True) == 0.0  # a tie: the first
+    assert chosen_value(consistent, use_asr=False) == 0.0  # without ASR, mel L1 alone
 
 
 def test_learning_curve_scores_every_kept_checkpoint(tiny_evaluations):

@@ -168,6 +168,19 @@ def test_corpus_is_named_once_when_shared_and_a_mismatch_is_flagged(tmp_path):
     assert "flow: ljflite" in mixed and "gan: ljspeech" in mixed and "not comparable" in mixed
 
 
+def test_the_report_names_data_inside_the_working_folder_by_its_relative_path(tmp_path, monkeypatch):
+    from tts_gen.evaluate.report.compare import corpus_paragraph
+    from tts_gen.evaluate.report.entries import Entry
+
+    info = {"corpus": "ljflite", "split": "test", "utterances": 6, "training_corpus": "ljflite"}
+    inside = Entry("flow", "flow", tmp_path, {"conditions": {}}, [], {**info, "data_dir": str(tmp_path / "data" / "p")})
+    monkeypatch.chdir(tmp_path)
+    text = corpus_paragraph([inside]).text
+    assert "6 utterances of data/p)" in text and str(tmp_path) not in text
+    outside = Entry("flow", "flow", tmp_path, {"conditions": {}}, [], {**info, "data_dir": "/elsewhere/prepared"})
+    assert "6 utterances of /elsewhere/prepared)" in corpus_paragraph([outside]).text
+
+
 def constructed(tmp_path, label, sampling=None, rtf_vocoder=0.05, scores=None):
     """An evaluated entry made by hand: its sampling, vocoder speed and per-sentence word error rates."""
     from tts_gen.evaluate.report.entries import Entry

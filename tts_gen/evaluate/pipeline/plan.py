@@ -31,8 +31,9 @@ class EvaluationConfig:
         sweeps: option name -> values as text (converted to the option's type), each value one more condition
             (an option the family lacks is skipped); ``nfe`` sweeps network evaluations through ``steps``.
         choose: option name -> candidate values (text): before the test split, each candidate is scored on the
-            first ``choose_utts`` validation sentences (ASR word error rate, then mel L1 on ties) and the best
-            one becomes the ``model`` condition's value (the operating point; empty = the run's defaults).
+            first ``choose_utts`` validation sentences (of those within one standard error of the lowest ASR word
+            error rate, the one of lowest mel L1; see :mod:`tts_gen.evaluate.pipeline.choice`) becomes the
+            ``model`` condition's value (the operating point; empty = the run's defaults).
         learning_curve: also score every step checkpoint of the run on the first ``curve_utts`` test sentences
             (word error rate and mel L1), against training time and utterance passes.
         diversity_samples: samples per sentence for the diversity of stochastic families (< 2 = none).

@@ -61,13 +61,23 @@ class ReportPaths:
     html: Path
 
 
+def shown_path(path: str | Path) -> str:
+    """A path as a report shows it: relative to the working folder when inside it (the report then names no folder
+    of the machine it was made on), else as recorded."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return str(path)
+
+
 def corpus_paragraph(entries: list[Entry]) -> Paragraph:
     """Names the corpus (and split) of every entry, once for all when they share it; warns when they differ."""
     described, corpora = {}, set()
     for entry in entries:
         info = entry.info
         if entry.evaluated:
-            corpus = f"{info['corpus']} ({info['split']} split, {info['utterances']} utterances of {info['data_dir']})"
+            data = shown_path(info["data_dir"])
+            corpus = f"{info['corpus']} ({info['split']} split, {info['utterances']} utterances of {data})"
             corpus += f"; trained on {info.get('training_corpus')}"
         else:
             corpus = f"trained on {info.get('training_corpus')} (not evaluated)"
@@ -153,8 +163,9 @@ def _entry_lines(entry: Entry) -> list[str]:
     """What identifies one entry: run, checkpoint, config, seeds, corpus, vocoder, code and hardware."""
     info = entry.info
     lines = [
-        f"[{entry.label}] {entry.path.resolve()}",
-        f"  family {entry.family}; checkpoint {info.get('checkpoint', '—')} (step {info.get('checkpoint_step', '—')})",
+        f"[{entry.label}] {shown_path(entry.path)}",
+        f"  family {entry.family}; checkpoint {shown_path(info.get('checkpoint', '—'))} "
+        f"(step {info.get('checkpoint_step', '—')})",
         f"  config hash {info.get('config_hash', '—')}; training seed {info.get('train_seed', '—')}; "
         f"training corpus {info.get('training_corpus', '—')}",
     ]
@@ -163,7 +174,7 @@ def _entry_lines(entry: Entry) -> list[str]:
         dirty = " (uncommitted changes)" if git.get("dirty") else ""
         lines += [
             f"  evaluated on corpus {info['corpus']}, split {info['split']} ({info['utterances']} utterances), "
-            f"data {info['data_dir']}",
+            f"data {shown_path(info['data_dir'])}",
             f"  evaluation seed {info['seed']}; vocoder {info['vocoder']}; options {info.get('options')}; "
             f"length scale {info.get('length_scale')}",
             f"  git {git.get('commit', 'unknown')}{dirty}; versions {info.get('versions', {})}",

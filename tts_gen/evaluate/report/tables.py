@@ -235,7 +235,10 @@ def choice_table(evaluated: list[Entry]) -> Table | None:
     if not rows:
         return None
     n = max(entry.info.get("choice", {}).get("utterances", 0) for entry in evaluated)
-    caption = f"Operating points chosen on {n} validation sentences (lowest word error rate, then mel L1)."
+    caption = (
+        f"Operating points chosen on {n} validation sentences (lowest mel L1 of those within one standard error of "
+        "the lowest word error rate)."
+    )
     return Table(["family", "option", "candidates (scores)", "chosen"], rows, caption)
 
 
