@@ -92,6 +92,9 @@ def test_validation_errors_surface_as_config_errors(tmp_path):
         load_experiment(ROOT / "egs" / "demo" / "flow.yaml", ["train.max_steps=0"])  # a run without any budget
     unlimited = load_experiment(ROOT / "egs" / "demo" / "flow.yaml", ["train.max_steps=0", "train.max_minutes=2"])
     assert (unlimited.train.max_steps, unlimited.train.max_minutes) == (0, 2)
+    for bad, message in [("-1", "must be a finite number >= 0"), (".inf", "expected a finite number")]:
+        with pytest.raises(ConfigError, match=f"train.keep_every_minutes.*{message}"):
+            load_experiment(ROOT / "egs" / "demo" / "flow.yaml", [f"train.keep_every_minutes={bad}"])
     with pytest.raises(ConfigError, match="does not exist"):
         load_experiment(tmp_path / "missing.yaml")
     (tmp_path / "bad.yaml").write_text("model: [1, 2")
