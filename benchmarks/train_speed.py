@@ -11,6 +11,7 @@ frames per token) with durations that share each utterance's frames among its to
 and needs no corpus. Run by hand, on a quiet machine (the load average is printed):
 
     .venv/bin/python benchmarks/train_speed.py [--data data/ljflite/prepared-1400] [--configs egs/demo] [--steps 5]
+        [--set model.decoder.segment_frames=0]   # config overrides, e.g. whole utterances in every decoder's loss
     python benchmarks/train_speed.py --configs egs/ljspeech --batch-size 32 --device cuda   # bf16 on a GPU
 
 ``--peer matcha`` times Matcha-TTS's own training step (its published LJSpeech model, see ``matcha_peer.py``)
@@ -94,6 +95,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--precision", choices=["bf16", "fp16", "fp32"], default="bf16", help="autocast on CUDA")
     parser.add_argument("--compile", action="store_true", help="tts_gen's train.compile (torch.compile)")
     parser.add_argument("--peer", choices=["matcha"], help="time a published system's own training step instead")
+    parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE", help="config overrides of every family")
     parser.add_argument(
         "--sync-check", action="store_true", help="CUDA: list where one tts_gen step makes the host wait for the GPU"
     )
@@ -111,7 +113,8 @@ def families_main(args: argparse.Namespace) -> None:
     """The table of every family: joint and shared steps side by side."""
     device = torch.device(args.device)
     timed = f"median of {args.steps} steps"
-    print(f"{args.configs}, batch {args.batch_size}, {where(args)}, {timed}; load {load_average()}")
+    overrides = f", {' '.join(args.set)}" if args.set else ""
+    print(f"{args.configs}{overrides}, batch {args.batch_size}, {where(args)}, {timed}; load {load_average()}")
     print(f"{'family':14s} {'joint s/step':>12s} {'shared s/step':>13s} {'speed-up':>8s} {'frames/s (shared)':>18s}")
     for family in args.families.split(","):
         config = family_config(Path(args.configs) / f"{family}.yaml", args)
@@ -143,7 +146,7 @@ def where(args: argparse.Namespace) -> str:
 
 def family_config(path: Path, args: argparse.Namespace):
     """An experiment config with the benchmark's batch size, precision and compile setting."""
-    overrides = [f"train.batch_size={args.batch_size}", f"train.precision={args.precision}"]
+    overrides = [f"train.batch_size={args.batch_size}", f"train.precision={args.precision}", *args.set]
     return load_experiment(path, overrides + (["train.compile=true"] if args.compile else []))
 
 

@@ -90,3 +90,12 @@ def test_a_wall_clock_budget_alone_ends_every_decoder_run(tmp_path):
     assert last["train_seconds"] >= 0.02 * 60 and last["step"] >= 1
     # the learning curve's checkpoints are those the clock marked, and the last one
     assert last["kept_steps"] and {checkpoint_step(p) for p in checkpoints} == {*last["kept_steps"], last["step"]}
+
+
+def test_copy_synthesis_is_evaluated_once_for_the_families_of_one_vocoder(tmp_path):
+    run_recipe(tmp_path, "--skip", "3,4,5", "--eval-vocoder", "griffin-lim", "--eval-skip", "asr dnsmos world")
+    log = (tmp_path / "exp" / "cmd.log").read_text().splitlines()
+    prior, gan = (next(line for line in log if f"[stage6.{family}]" in line) for family in ("prior", "gan"))
+    assert "copy-synthesis" not in prior and "--skip asr dnsmos world copy-synthesis" in gan
+    report = (tmp_path / "exp" / "report" / "report.md").read_text()
+    assert "copy-synthesis (ceiling)" in report, "the report takes copy-synthesis from the evaluation that made it"

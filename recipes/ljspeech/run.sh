@@ -232,14 +232,22 @@ fi
 
 if in_stage 6; then
     echo "== stage 6: evaluation"
+    first_vocoder=$(vocoder_for "${family_list[0]}")
     for family in "${family_list[@]}"; do
         extra=()
+        skips=$eval_skip
+        # copy-synthesis (the recordings' mels through the vocoder) is the same for every family of one vocoder:
+        # the first family's evaluation computes it, and the report takes it from there
+        if [ "$family" != "${family_list[0]}" ] && [ "$(vocoder_for "$family")" = "$first_vocoder" ] \
+            && [[ " $skips " != *" copy-synthesis "* ]]; then
+            skips="${skips:+$skips }copy-synthesis"
+        fi
         [ -n "$choose" ] && extra+=(--choose "$choose")
         [ -n "$nfe" ] && extra+=(--sweep "nfe=$nfe")
         [ -n "$curve_every$curve_minutes" ] && [ "$family" != prior ] && extra+=(--learning-curve)
         run_step "stage6.$family" $TTS evaluate --checkpoint "$exp/$family" --data "$prepared" --split test \
             --out "$exp/$family/eval" --vocoder "$(vocoder_for "$family")" --device "$device" \
-            --transcript-cache "$exp/transcripts.jsonl" ${eval_utts:+--max-utts "$eval_utts"} ${eval_skip:+--skip $eval_skip} ${extra[@]:+"${extra[@]}"}
+            --transcript-cache "$exp/transcripts.jsonl" ${eval_utts:+--max-utts "$eval_utts"} ${skips:+--skip $skips} ${extra[@]:+"${extra[@]}"}
     done
 fi
 

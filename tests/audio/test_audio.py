@@ -9,6 +9,7 @@ import torch
 
 from tests.conftest import MINI_CORPUS
 from tts_gen.audio import AudioConfig, AudioFileError, griffin_lim, load_wav, mel_spectrogram, save_wav
+from tts_gen.audio.io import as_saved
 
 CLIPS = sorted((MINI_CORPUS / "wavs").glob("*.wav"))[:4]
 
@@ -85,6 +86,14 @@ def test_save_wav_roundtrip(tmp_path):
     back = load_wav(tmp_path / "x.wav", 22050)
     assert torch.allclose(back, wav, atol=1e-4)
     assert not list(tmp_path.glob(".*tmp"))
+
+
+def test_as_saved_is_exactly_what_a_saved_file_reads_back(tmp_path):
+    wav = 1.2 * torch.sin(torch.linspace(0, 300, 5000)) * torch.linspace(0, 1, 5000) + 1e-5  # clips and rounds
+    save_wav(tmp_path / "x.wav", wav, 22050)
+    in_memory = as_saved(wav)
+    assert in_memory.dtype == np.float32 and np.array_equal(in_memory, load_wav(tmp_path / "x.wav", 22050).numpy())
+    assert not np.array_equal(in_memory, wav.numpy().clip(-1, 1)), "16-bit rounding changes the samples"
 
 
 def test_griffin_lim_inverts_a_real_mel():

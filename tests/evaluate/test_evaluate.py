@@ -63,7 +63,7 @@ def test_evaluation_records_protocol_budget_sampling_and_choice(tiny_evaluations
     spine = json.loads((tiny_evaluations[1] / "eval.json").read_text())["spine"]
     assert info["protocol"] == "shared" and info["spine"] == spine and info["spine"]["family"] == "prior"
     budget = info["budget"]
-    assert (budget["steps"], budget["batch_size"], budget["loss_window"]) == (2, 2, "whole utterances")
+    assert (budget["steps"], budget["batch_size"], budget["loss_window"]) == (2, 2, "172 frames (2.0 s)")
     assert 2 <= budget["utterances"] <= 4 and budget["minutes"] > 0 and budget["best_metric"] == "mel_l1"
     assert budget["device"]["device"] == "cpu" and budget["learning_rate"] == 1e-3
     assert info["sampling"] == {"sampler": "one pass", "nfe": 1}
@@ -102,6 +102,18 @@ def test_learning_curve_scores_every_kept_checkpoint(tiny_evaluations):
         assert row["n"] == 1 and row["mel_l1"] > 0 and 0 <= row["wer"] and row["minutes"] > 0
     seen = [row["utterances"] for row in sorted(rows, key=lambda r: r["step"])]
     assert 0 < seen[0] < seen[1] <= 4
+
+
+def test_the_curve_point_of_the_evaluated_checkpoint_repeats_its_test_rows(tiny_runs, evaluation_data, tmp_path):
+    out = tmp_path / "eval"
+    extra = ["--skip", "robustness", "world", "copy-synthesis", "--diversity-samples", "0", "--learning-curve"]
+    noisy = ["--choose", "temperature=0.5", "--choose-utts", "1"]  # the one candidate becomes the test's temperature
+    assert main(evaluate_args(tiny_runs[1], evaluation_data, out, *extra, *noisy, "--curve-utts", "1")) == 0
+    step = json.loads((out / "eval.json").read_text())["budget"]["steps"]
+    (point,) = [row for row in read_json_lines(out / "curve.jsonl") if row["step"] == step]
+    (model,) = [row for row in read_json_lines(out / "utterances.jsonl") if row["condition"] == "model"]
+    assert model["options"]["temperature"] > 0, "the sample must depend on its noise for the check to mean anything"
+    assert point["n"] == 1 and point["mel_l1"] == model["mel_l1"] and point["wer"] == model["wer"]
 
 
 def test_rerun_resumes_without_redoing_work(tiny_runs, tiny_evaluations, evaluation_data):

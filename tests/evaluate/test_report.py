@@ -65,10 +65,19 @@ def test_report_states_protocol_verdict_budget_sampling_and_choice(report, tiny_
     assert re.search(r"the recordings' own on the same sentences: [0-9.]+\): flow \(\S+\) [0-9.]+", verdict)
     for column in ("utterance passes", "minutes", "learning rate", "loss window", "best checkpoint chosen on"):
         assert column in text, column
-    assert "one pass, 1 NFE" in text and "mel_l1 =" in text and "whole utterances" in text
+    assert "one pass, 1 NFE" in text and "mel_l1 =" in text and "172 frames (2.0 s)" in text
     assert "(chosen on val)" in text and "Operating points chosen on 1 validation sentences" in text
     assert (report / "learning_curves.png").is_file() and (report / "quality_speed.png").is_file()
     assert len(list(report.glob("crossing_*.png"))) == 2
+
+
+def test_the_ceilings_come_from_whichever_evaluation_computed_them(tiny_evaluations, tmp_path):
+    out = tmp_path / "report"
+    second_first = [str(path) for path in reversed(tiny_evaluations)]  # the second skipped copy-synthesis
+    assert main(["compare", *second_first, "--out", str(out), "--audio-sentences", "1"]) == 0
+    text = (out / "report.md").read_text()
+    assert "| copy-synthesis |" in text and "copy-synthesis (ceiling)" in text
+    assert re.search(r"\(audio/[^)]*copy-synthesis[^)]*\.wav\)", text), "its audio is in the listening table"
 
 
 def test_runs_of_different_spines_are_refused_unless_allowed(tiny_evaluations, evaluation_data, tmp_path, capsys):

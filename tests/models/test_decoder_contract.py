@@ -9,7 +9,8 @@ from tests.conftest import ROOT
 from tests.models.helpers import N_MELS, demo_decoder, random_batch
 from tts_gen.experiment import load_experiment
 from tts_gen.models.decoders.base import AdversarialDecoder, Decoder
-from tts_gen.models.decoders.registry import DECODERS, build_decoder
+from tts_gen.models.decoders.registry import DECODERS, build_decoder, decoder_entry
+from tts_gen.models.tts import TTSModel
 from tts_gen.trainable import AdversarialTerms
 
 FAMILIES = sorted(DECODERS)
@@ -121,3 +122,32 @@ def test_a_config_sets_the_default_sampling_options_and_a_call_overrides_them():
     wrong = load_experiment(ROOT / "egs" / "demo" / "flow.yaml", ["model.decoder.sampling={steps: 4}"])
     with pytest.raises(ValueError, match="the flow decoder has no option steps"):
         build_decoder(wrong.model.decoder, N_MELS)
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_the_loss_window_cuts_the_same_frames_from_condition_and_target_for_every_family(family, monkeypatch):
+    config = load_experiment(ROOT / "egs" / "demo" / f"{family}.yaml", ["model.decoder.segment_frames=16"]).model
+    torch.manual_seed(0)
+    model = TTSModel(config, num_symbols=12, n_mels=N_MELS).train()
+    model.freeze_encoder()  # the decoder's terms alone: the encoder is not run on the synthetic batch
+    cond, mask, target = random_batch(lengths=(40, 12), seed=5)
+    monkeypatch.setattr(model, "condition", lambda batch: (None, None, cond, target, mask))
+    seen = []
+    decoder_loss = model.decoder.loss
+    monkeypatch.setattr(model.decoder, "loss", lambda c, m, t: seen.append((c, m, t)) or decoder_loss(c, m, t))
+    out = model(batch=None)
+    ((window_cond, window_mask, window_target),) = seen
+    assert window_cond.shape == window_target.shape == (2, N_MELS, 16) and window_mask.shape == (2, 1, 16)
+    assert window_mask.sum(dim=(1, 2)).tolist() == [16, 12], "a shorter utterance is kept whole"
+    starts = [s for s in range(40 - 16 + 1) if torch.equal(cond[0, :, s : s + 16], window_cond[0])]
+    assert len(starts) == 1 and torch.equal(target[0, :, starts[0] : starts[0] + 16], window_target[0])
+    assert torch.equal(window_cond[1, :, :12], cond[1, :, :12]) and window_cond[1, :, 12:].abs().max() == 0
+    assert all(torch.isfinite(value) for value in out.terms.values())
+    if out.adversarial is not None:
+        assert out.adversarial.real is window_target and out.adversarial.fake.shape[-1] == 16
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_a_negative_loss_window_is_a_config_error(family):
+    with pytest.raises(ValueError, match="segment_frames must be >= 0"):
+        decoder_entry(family).config_class(segment_frames=-1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -59,11 +60,27 @@ def save_wav(path: str | Path, wav: torch.Tensor | np.ndarray, sample_rate: int)
     A waveform with NaN or infinite samples is a :class:`NonFiniteOutputError` and writes nothing.
     """
     path = Path(path)
+    wav = clipped_samples(wav, f"the waveform for {path}", "; nothing was written")
+    with atomic_write(path, "wb", sync=False) as handle:
+        sf.write(handle, wav, sample_rate, subtype="PCM_16", format="WAV")
+
+
+def clipped_samples(wav: torch.Tensor | np.ndarray, what: str, consequence: str = "") -> np.ndarray:
+    """A mono waveform as float32 samples (T,) clipped to [-1, 1]; NaN or infinite samples are a
+    :class:`NonFiniteOutputError` naming ``what`` (and ending with ``consequence``)."""
     if isinstance(wav, torch.Tensor):
         wav = wav.detach().float().cpu().numpy()
     wav = np.asarray(wav, dtype=np.float32).reshape(-1)
     if not np.isfinite(wav).all():
-        raise NonFiniteOutputError(f"the waveform for {path} holds NaN or infinite samples; nothing was written")
-    wav = np.clip(wav, -1.0, 1.0)
-    with atomic_write(path, "wb", sync=False) as handle:
-        sf.write(handle, wav, sample_rate, subtype="PCM_16", format="WAV")
+        raise NonFiniteOutputError(f"{what} holds NaN or infinite samples{consequence}")
+    return np.clip(wav, -1.0, 1.0)
+
+
+def as_saved(wav: torch.Tensor | np.ndarray) -> np.ndarray:
+    """A mono waveform (T,) as :func:`save_wav` stores it and :func:`load_wav` reads it back at its own rate
+    (clipped, 16-bit PCM, float32), so that a metric of a waveform kept in memory sees what it sees of the saved
+    file."""
+    buffer = io.BytesIO()
+    sf.write(buffer, clipped_samples(wav, "the waveform"), 16000, subtype="PCM_16", format="WAV")
+    buffer.seek(0)
+    return sf.read(buffer, dtype="float32")[0]

@@ -5,7 +5,8 @@ Training (Grad-TTS / Matcha-TTS recipe of alignment in mel space, Popov et al., 
 1. the encoder gives a prior mean ``mu_x`` per token and log-durations;
 2. monotonic alignment search between ``mu_x`` and the target mel (or external durations) gives integer
    durations, from which ``mu_y = expand(mu_x, durations)`` is the frame-level condition ``cond``;
-3. the loss is the encoder's prior and duration terms (the same for every family) plus the decoder's terms.
+3. the loss is the encoder's prior and duration terms (the same for every family) plus the decoder's terms, taken
+   on the decoder's loss window (``decoder.segment_frames``: one random window per utterance, or the whole).
 
 Mels are normalized per channel with the training statistics (model buffers) before the encoder and decoder
 see them; :meth:`TTSModel.synthesize` returns raw natural-log mels for the vocoder.
@@ -37,7 +38,7 @@ from tts_gen.models.alignment import (
 from tts_gen.models.decoders.base import AdversarialDecoder, DecoderConfig
 from tts_gen.models.decoders.registry import build_decoder
 from tts_gen.models.encoder import EncoderConfig, TextEncoder
-from tts_gen.models.layers.masks import masked_mean_per_item, sequence_mask
+from tts_gen.models.layers.masks import cut_segments, masked_mean_per_item, sequence_mask
 from tts_gen.trainable import AdversarialTerms, Sample, StepOutput
 
 
@@ -163,6 +164,7 @@ class TTSModel(nn.Module):
         if not self.encoder_frozen:
             terms["encoder/prior"] = prior_loss(y, cond, y_mask)
             terms["encoder/duration"] = duration_loss(enc.log_durations, durations, enc.x_mask)
+        cond, y_mask, y = cut_segments(cond, y_mask, y, self.decoder.config.segment_frames)  # the loss window
         out = self.decoder.loss(cond, y_mask, y)
         terms.update(out.terms)
         adversarial = None

@@ -19,6 +19,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from tts_gen.audio.io import as_saved
 from tts_gen.evaluate.pipeline.plan import parse_sweep, seed_for
 from tts_gen.evaluate.pipeline.store import update_info
 
@@ -39,11 +40,13 @@ def candidate_scores(evaluator, name: str, value: Any, dataset, use_asr: bool) -
 
 def sentence_wers(evaluator, wavs: list, dataset) -> list[float]:
     """The word error rate of each of ``wavs``, one per sentence of ``dataset``, recognized in parallel once every
-    one is synthesized."""
+    one is synthesized, each as its saved file would be (so a waveform also saved by the test split's synthesis is
+    the same audio to the recognizer, and its transcript is reused)."""
     if not wavs:
         return []
     texts = [utt.text for utt in dataset.utterances]
-    return [s.wer for s in evaluator.recognizer.score_many(wavs, evaluator.audio.sample_rate, texts)]
+    saved = [as_saved(wav) for wav in wavs]
+    return [s.wer for s in evaluator.recognizer.score_many(saved, evaluator.audio.sample_rate, texts)]
 
 
 def mean_wer(evaluator, wavs: list, dataset) -> float | None:

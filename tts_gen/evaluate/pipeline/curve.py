@@ -2,9 +2,11 @@
 
 Every step checkpoint kept in the run folder (``train.keep_every``) synthesizes the first ``curve_utts`` test
 sentences at the evaluation's options; each gets the word error rate of the offline recognizer and the mel L1 at
-the aligner's durations. Rows go to ``curve.jsonl`` with the checkpoint's training minutes and utterance passes,
-so that the report can draw quality against training time and against data seen, family by family.
-"""
+the aligner's durations. Each sentence draws the noise of the test split's ``model`` condition, so the checkpoint
+that was evaluated repeats its test rows exactly (its transcripts come from the recognizer's cache, not from a
+second recognition) and the curve ends where the test rows begin. Rows go to ``curve.jsonl`` with the checkpoint's
+training minutes and utterance passes, so that the report can draw quality against training time and against data
+seen, family by family."""
 
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ def checkpoint_row(evaluator, model, payload: dict, dataset, use_asr: bool) -> d
     options = evaluator.decoder_options({})
     wavs, l1s = [], []
     for index, utt in enumerate(dataset.utterances):
-        seed = seed_for(evaluator.config.seed, "curve", utt.id)
+        seed = seed_for(evaluator.config.seed, "model", "test", utt.id)  # the test condition's draw
         if use_asr:
             wavs.append(evaluator.synthesize(dataset.tokens[index], options, seed, model=model).wav)
         l1s.append(evaluator.mel_l1_at_true_durations(evaluator.batch_of(dataset, index), options, seed, model=model))

@@ -22,7 +22,7 @@ import numpy as np
 from tts_gen.evaluate.metrics.catalogue import metric
 from tts_gen.evaluate.pipeline.store import git_state
 from tts_gen.evaluate.report import plots
-from tts_gen.evaluate.report.entries import Entry, load_entries
+from tts_gen.evaluate.report.entries import Entry, ceiling_entry, load_entries
 from tts_gen.evaluate.report.render import (
     Audio,
     AudioTable,
@@ -148,8 +148,9 @@ def audio_table(evaluated: list[Entry], ids: list[str]) -> AudioTable:
     for utt_id in ids:
         cells: list = [Cell(f"{utt_id}: {first.row('model', utt_id)['text']}")]
         for condition in ("reference", "copy-synthesis"):
-            row = first.row(condition, utt_id)
-            path = first.file(row["wav"]) if row else None
+            ceiling = ceiling_entry(evaluated, condition)
+            row = ceiling.row(condition, utt_id) if ceiling else None
+            path = ceiling.file(row["wav"]) if row else None
             cells.append(Audio(path, f"{utt_id}_{condition}") if path and path.is_file() else None)
         for index, entry in enumerate(evaluated):
             row = entry.row("model", utt_id)

@@ -138,3 +138,9 @@ def load_entries(paths: list[str | Path]) -> list[Entry]:
         if labels.count(entry.label) > 1:
             entry.label = f"{entry.label} #{index + 1}"
     return entries
+
+
+def ceiling_entry(entries: list[Entry], condition: str) -> Entry | None:
+    """The first of ``entries`` whose evaluation holds ``condition`` (``reference`` or ``copy-synthesis``: the same in
+    every evaluation of one split through one vocoder, so a recipe may compute copy-synthesis in one of them only)."""
+    return next((entry for entry in entries if entry.condition(condition)), None)

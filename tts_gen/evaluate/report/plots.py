@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from tts_gen.evaluate.metrics.catalogue import metric
-from tts_gen.evaluate.report.entries import Entry
+from tts_gen.evaluate.report.entries import Entry, ceiling_entry
 
 
 def _pyplot():
@@ -140,9 +140,9 @@ def quality_speed(entries: list[Entry], key: str, path: Path) -> Path:
             x, y, xerr=[[x_low], [x_high]], yerr=[[y_low], [y_high]], fmt="o", capsize=3, color=f"C{index % 10}"
         )
         axis.annotate(entry.label, (x, y), textcoords="offset points", xytext=(5, 5), fontsize=8)
-    first = entries[0]
     for name, style in (("reference", "-"), ("copy-synthesis", "--")):
-        value = (first.condition(name) or {}).get("metrics", {}).get(key, {}).get("mean")
+        ceiling = ceiling_entry(entries, name)
+        value = ceiling.condition(name).get("metrics", {}).get(key, {}).get("mean") if ceiling else None
         if value is not None:
             label = "recordings" if name == "reference" else "copy-synthesis (recordings' mels through the vocoder)"
             axis.axhline(value, linestyle=style, color="grey", linewidth=1, label=label)

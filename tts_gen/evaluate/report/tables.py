@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from tts_gen.evaluate.metrics.catalogue import CATALOGUE, metric
-from tts_gen.evaluate.report.entries import Entry
+from tts_gen.evaluate.report.entries import Entry, ceiling_entry
 from tts_gen.evaluate.report.render import Cell, Table
 from tts_gen.evaluate.report.verdict import PairResult, ratio_to_recordings, spine_of
 
@@ -28,9 +28,12 @@ def estimate_text(value: dict | None) -> str:
 
 
 def metric_table(evaluated: list[Entry]) -> Table:
-    """Rows = metrics, columns = families (``model`` condition) then the ceilings of the first evaluation."""
-    first = evaluated[0]
-    ceilings = [(name, first.condition(name)) for name in ("reference", "copy-synthesis") if first.condition(name)]
+    """Rows = metrics, columns = families (``model`` condition) then the ceilings (recordings, copy-synthesis)."""
+    ceilings = [
+        (name, entry.condition(name))
+        for name in ("reference", "copy-synthesis")
+        if (entry := ceiling_entry(evaluated, name)) is not None
+    ]
     keys = [m.key for m in CATALOGUE] + sorted(
         {k for e in evaluated for k in (e.condition("model") or {}).get("metrics", {}) if k.startswith("loss/")}
     )
@@ -174,9 +177,9 @@ def headline_table(evaluated: list[Entry], flagged: set[str]) -> Table:
             + [Cell(fmt(metrics.get("peak_memory_mb", {}).get("mean"))), Cell(f"{entry.info.get('parameters', 0):,}")]
             + [Cell(sampling_text(entry)), Cell(operating_point_text(entry))]
         )
-    first = evaluated[0]
     for name, label in (("reference", "recordings"), ("copy-synthesis", "copy-synthesis")):
-        metrics = (first.condition(name) or {}).get("metrics", {})
+        entry = ceiling_entry(evaluated, name)
+        metrics = entry.condition(name).get("metrics", {}) if entry else {}
         if metrics:
             cells = [Cell(label)] + [Cell(estimate_text(metrics.get(k))) for k in keys]
             rows.append(cells + [Cell("")] * (len(header) - len(cells)))

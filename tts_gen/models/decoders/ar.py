@@ -81,6 +81,7 @@ class ARDecoderConfig(DecoderConfig):
     postnet_dropout: float = 0.5
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if self.reduction_factor < 1:
             raise ValueError(f"decoder.reduction_factor must be >= 1, got {self.reduction_factor}")
         for name in ("prenet_layers", "cond_layers", "lstm_layers"):

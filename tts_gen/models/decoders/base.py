@@ -34,10 +34,20 @@ class DecoderConfig:
 
     ``sampling`` sets the run's default sampling options (e.g. ``{temperature: 0.3}``), which synthesis and
     evaluation use unless told otherwise; unset options keep the family's published defaults.
+
+    ``segment_frames`` is the decoder's loss window, the same setting in every family: training takes the decoder's
+    loss on one random window of this many frames per utterance, cut identically from the condition, mask and
+    target (Grad-TTS's ``out_size``: 172 frames = 2 s at 22.05 kHz); 0 = on whole utterances. The encoder's own
+    terms (joint protocol) still see whole utterances, and synthesis always decodes whole utterances.
     """
 
     family: str = ""
     sampling: dict[str, Any] = field(default_factory=dict)
+    segment_frames: int = 0
+
+    def __post_init__(self) -> None:
+        if self.segment_frames < 0:
+            raise ValueError(f"segment_frames must be >= 0 (0 = whole utterances), got {self.segment_frames}")
 
     @classmethod
     def resolve_variant(cls, data: Mapping[str, Any]) -> type:

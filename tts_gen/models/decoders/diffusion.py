@@ -48,7 +48,6 @@ from dataclasses import dataclass, field
 import torch
 
 from tts_gen.models.decoders.base import Decoder, DecoderConfig, DecoderOutput
-from tts_gen.models.layers.masks import cut_segments
 from tts_gen.models.layers.ode import ODE_SOLVERS, solve_ode, spaced
 from tts_gen.models.layers.times import stratified_times
 from tts_gen.models.layers.unet import UNet1D, UNet1DConfig
@@ -66,8 +65,7 @@ class DiffusionDecoderConfig(DecoderConfig):
         t_min: training draws t uniformly in [t_min, 1]; the ODE sampler stops at t_min.
         residual_std: the network's output is added to the exact noise estimate for a residual target - cond
             distributed N(0, residual_std^2) per bin (normalized mel units), so it only learns the correction.
-        segment_frames: the loss is computed on one random window of this many frames per utterance (Grad-TTS's
-            ``out_size``, 172 frames = 2 s); 0 = on whole utterances.
+        segment_frames: the loss window (see :class:`DecoderConfig`); Grad-TTS's ``out_size``, 172 frames = 2 s.
     """
 
     family: str = "diffusion"
@@ -79,12 +77,11 @@ class DiffusionDecoderConfig(DecoderConfig):
     segment_frames: int = 172
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if not 0 < self.beta_min <= self.beta_max:
             raise ValueError(f"need 0 < beta_min <= beta_max, got {self.beta_min} and {self.beta_max}")
         if not 0 < self.t_min < 1:
             raise ValueError(f"t_min must be in (0, 1), got {self.t_min}")
-        if self.segment_frames < 0:
-            raise ValueError(f"segment_frames must be >= 0 (0 = whole utterances), got {self.segment_frames}")
         if self.residual_std <= 0:
             raise ValueError(f"residual_std must be positive, got {self.residual_std}")
 
@@ -178,7 +175,6 @@ class DiffusionDecoder(Decoder):
     # ------------------------------------------------------------------------------------------ training
 
     def loss(self, cond: torch.Tensor, mask: torch.Tensor, target: torch.Tensor) -> DecoderOutput:
-        cond, mask, target = cut_segments(cond, mask, target, self.config.segment_frames)
         t = self.config.t_min + (1.0 - self.config.t_min) * stratified_times(cond.shape[0], cond.device)
         alpha, sigma = (v.view(-1, 1, 1) for v in self.alpha_sigma(t))
         noise = torch.randn_like(target) * mask

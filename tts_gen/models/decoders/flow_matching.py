@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 import torch
 
 from tts_gen.models.decoders.base import Decoder, DecoderConfig, DecoderOutput
-from tts_gen.models.layers.masks import cut_segments
 from tts_gen.models.layers.ode import ODE_SOLVERS, solve_ode, spaced
 from tts_gen.models.layers.times import stratified_times
 from tts_gen.models.layers.unet import UNet1D, UNet1DConfig
@@ -43,21 +42,17 @@ class FlowMatchingDecoderConfig(DecoderConfig):
         sigma_min: standard deviation left around the data at t = 1.
         residual_std: the network's output is added to the exact velocity for a residual target - cond
             distributed N(0, residual_std^2) per bin (normalized mel units), so it only learns the correction.
-        segment_frames: the loss is computed on one random window of this many frames per utterance; 0 = on
-            whole utterances.
     """
 
     family: str = "flow_matching"
     network: UNet1DConfig = field(default_factory=UNet1DConfig)
     sigma_min: float = 1e-4
     residual_std: float = 0.5
-    segment_frames: int = 0
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if not 0 <= self.sigma_min < 1:
             raise ValueError(f"sigma_min must be in [0, 1), got {self.sigma_min}")
-        if self.segment_frames < 0:
-            raise ValueError(f"segment_frames must be >= 0 (0 = whole utterances), got {self.segment_frames}")
         if self.residual_std <= 0:
             raise ValueError(f"residual_std must be positive, got {self.residual_std}")
 
@@ -112,7 +107,6 @@ class FlowMatchingDecoder(Decoder):
         return (skip * (x - cond) + self.network(x, mask, cond, t)) * mask
 
     def loss(self, cond: torch.Tensor, mask: torch.Tensor, target: torch.Tensor) -> DecoderOutput:
-        cond, mask, target = cut_segments(cond, mask, target, self.config.segment_frames)
         t = stratified_times(cond.shape[0], cond.device)
         shrink = 1.0 - (1.0 - self.config.sigma_min) * t.view(-1, 1, 1)
         noise = torch.randn_like(target) * mask

@@ -64,6 +64,7 @@ class GANDecoderConfig(DecoderConfig):
     discriminator: WindowDiscriminatorConfig = field(default_factory=WindowDiscriminatorConfig)
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if self.noise_channels < 0 or self.n_stacks < 1 or self.n_layers < 1:
             raise ValueError("decoder.noise_channels must be >= 0 and decoder.n_stacks, decoder.n_layers >= 1")
 

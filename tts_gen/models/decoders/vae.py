@@ -68,6 +68,7 @@ class VAEDecoderConfig(DecoderConfig):
     free_bits: float = 0.0
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if self.z_channels < 1:
             raise ValueError(f"decoder.z_channels must be >= 1, got {self.z_channels}")
         if self.free_bits < 0:

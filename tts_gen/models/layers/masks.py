@@ -65,7 +65,8 @@ def cut_segments(
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """One random window of ``frames`` frames per item, the same window in cond, mask and target.
 
-    A batch no longer than ``frames`` (or ``frames`` = 0) is returned whole. Uses the torch RNG.
+    A batch no longer than ``frames`` (or ``frames`` = 0) is returned whole. Uses the torch RNG. The mask's window
+    carries no gradient, even when the condition's does.
     Shapes: cond, target (B, n_mels, T), mask (B, 1, T) -> (B, n_mels, frames), (B, 1, frames).
     """
     if frames <= 0 or cond.shape[-1] <= frames:
@@ -74,4 +75,4 @@ def cut_segments(
     lengths = mask.sum(dim=(1, 2)).long()
     stacked = torch.cat([cond, target, mask], dim=1)  # (B, 2 n_mels + 1, T): one cut for all three
     windows, _ = random_segments(stacked, lengths, frames)
-    return windows[:, :n_mels], windows[:, 2 * n_mels :], windows[:, n_mels : 2 * n_mels]
+    return windows[:, :n_mels], windows[:, 2 * n_mels :].detach(), windows[:, n_mels : 2 * n_mels]
