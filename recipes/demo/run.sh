@@ -3,8 +3,8 @@
 # comparison of every decoder family on a CPU. The `prior` run is trained first as the shared spine (text encoder
 # and duration predictor), `tts-gen align` stores its durations once, and every other family trains its decoder
 # alone on that frozen spine with the same budget; each family is then evaluated on held-out test sentences through
-# the same vocoder (Griffin-Lim, which needs no training) and the report compares them; from the medium budget on,
-# each family's temperature is chosen on the validation split and its learning curve scored.
+# the same vocoder (Griffin-Lim, which needs no training), its learning curve scored, and the report compares them;
+# from the medium budget on, each family's temperature is also chosen on the validation split.
 #
 #   recipes/demo/run.sh [--budget short|medium|long] [--force] [other recipes/ljspeech/run.sh options]
 set -euo pipefail
@@ -24,12 +24,12 @@ done
 # optimizer steps, or minutes of training on this machine), the checkpoints kept for the learning curves, test
 # sentences evaluated, the temperatures each family chooses from on the validation split, and the network
 # evaluations swept for the iterative families. Every sentence recognized costs about a second on 2 CPU cores, so the
-# short budget (about 25 minutes) evaluates 30 test sentences at each family's configured temperature, without
-# learning curves; the medium budget gives every family the same minutes and adds the operating-point choice, the
-# learning curves and the NFE sweep on 53 sentences (about an hour on 2 CPU cores).
+# short budget (about 22 minutes) evaluates 30 test sentences at each family's configured temperature; the medium
+# budget gives every family the same minutes and adds the operating-point choice and the NFE sweep on 53 sentences
+# (about an hour on 2 CPU cores).
 choose=temperature=0,0.3,0.667
 case "$budget" in
-    short) utts=1400; spine=1000; budget_args=(--steps 300); eval_utts=30; choose=""; nfe="" ;;
+    short) utts=1400; spine=1000; budget_args=(--steps 300 --curve-every 100); eval_utts=30; choose=""; nfe="" ;;
     medium) utts=1400; spine=1000; budget_args=(--steps "" --minutes 4 --curve-minutes 1); eval_utts=53; nfe=2,4,10 ;;
     long) utts=3000; spine=6000; budget_args=(--steps 5000 --curve-every 1000); eval_utts=100; nfe=2,4,10,32 ;;
     *) echo "--budget must be short, medium or long" >&2; exit 2 ;;
