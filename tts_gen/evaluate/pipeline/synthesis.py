@@ -51,7 +51,7 @@ def training_budget(payload: dict, experiment) -> dict[str, Any]:
     """What a run was allowed (``max_steps``, ``max_minutes``; 0 = no limit), what it spent to reach the evaluated
     checkpoint (best.pt may come before the end), and how it trained: the budget a report row states."""
     decoder, train = experiment.model.decoder, experiment.train
-    window = getattr(decoder, "segment_frames", 0)
+    window = decoder.segment_frames  # every family has the setting
     seconds = window * experiment.audio.hop_length / experiment.audio.sample_rate
     return {
         "max_steps": train.max_steps,
