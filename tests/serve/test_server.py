@@ -16,8 +16,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from tests.conftest import ROOT
 from tests.serve.conftest import free_port, serve_in_thread
 from tts_gen.audio.encode import audio_formats
+from tts_gen.experiment import load_experiment
+from tts_gen.models.decoders.flow import FlowOptions
 from tts_gen.serve.limits import ServerLimits
 
 LIMITS = ServerLimits(concurrency=1, queue=8, max_chars=2000, max_body_bytes=8192)
@@ -40,7 +43,9 @@ def test_health_and_voices(server):
     listed = httpx.get(f"{server}/voices").json()
     by_name = {voice["name"]: voice for voice in listed["voices"]}
     assert by_name["flow"]["vocoder"] == "griffin-lim" and by_name["released"]["vocoder"] == "hifigan"
-    assert by_name["flow"]["options"]["temperature"] == {"default": 0.3, "type": "float"}
+    configured = load_experiment(ROOT / "egs" / "demo" / "flow.yaml").model.decoder.sampling["temperature"]
+    assert configured != FlowOptions().temperature, "the run's own default, not the family's, must be listed"
+    assert by_name["flow"]["options"]["temperature"] == {"default": configured, "type": "float"}
     assert {"wav", "flac", "pcm"} <= set(listed["formats"]) and listed["max_chars"] == 2000
 
 
