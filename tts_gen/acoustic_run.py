@@ -41,12 +41,14 @@ def check_spine(spine: Spine, config: ExperimentConfig) -> None:
         raise ConfigError("with a spine, train.init_from may only start the decoder (train.init_modules=[decoder])")
 
 
-def stored_durations(config: ExperimentConfig, prepared: PreparedData, spine: Spine | None) -> dict | None:
+def stored_durations(
+    config: ExperimentConfig, prepared: PreparedData, spine: Spine | None, tokenizer: Tokenizer
+) -> dict | None:
     """Durations by utterance id: stored under the spine, external ones from the manifest, or none (MAS)."""
     if spine is not None:
         return prepared.stored_durations(spine.id)
     if config.model.aligner.kind == "external":
-        return manifest_durations(prepared.manifest("train") + prepared.manifest("val"))
+        return manifest_durations(prepared.manifest("train") + prepared.manifest("val"), tokenizer)
     return None
 
 
@@ -59,7 +61,7 @@ def acoustic_spec(config: ExperimentConfig, data_dir: str | Path) -> RunSpec:
     if spine is not None:
         check_spine(spine, config)
         tokenizer.check_compatible(spine.tokenizer.state_dict())
-    durations = stored_durations(config, prepared, spine)
+    durations = stored_durations(config, prepared, spine, tokenizer)
     train = TTSDataset(prepared.manifest("train"), prepared.features, tokenizer, durations)
     val = TTSDataset(prepared.manifest("val"), prepared.features, tokenizer, durations)
     stats = MelStats(**spine.payload["mel_stats"]) if spine else prepared.features.stats()

@@ -64,7 +64,7 @@ def dump_mels(
     counts = {}
     for split in splits:
         utterances = prepared.manifest(split)
-        durations = manifest_durations(utterances) if config.model.aligner.kind == "external" else None
+        durations = manifest_durations(utterances, tokenizer) if config.model.aligner.kind == "external" else None
         dataset = TTSDataset(utterances, prepared.features, tokenizer, durations)
         sampler = LengthBucketSampler(dataset.lengths, batch_size, shuffle=False)
         for indices in tqdm(list(sampler), desc=f"dump {split}", unit="batch"):

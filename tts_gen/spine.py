@@ -32,7 +32,7 @@ from tts_gen.text import Tokenizer
 
 
 def spine_id(model: TTSModel, tokenizer: Tokenizer) -> str:
-    """12 hex digits of a SHA-256 over the encoder's weights, the mel statistics and the symbols."""
+    """12 hex digits of a SHA-256 over the encoder's weights, the mel statistics and the text frontend."""
     digest = hashlib.sha256()
     tensors = {f"encoder.{k}": v for k, v in model.encoder.state_dict().items()}
     tensors.update(mel_mean=model.mel_mean, mel_std=model.mel_std)
@@ -40,6 +40,8 @@ def spine_id(model: TTSModel, tokenizer: Tokenizer) -> str:
         digest.update(key.encode())
         digest.update(tensors[key].detach().float().cpu().contiguous().numpy().tobytes())
     digest.update("\n".join(tokenizer.symbols).encode())
+    if tokenizer.config.edge_pauses:  # spines of checkpoints saved before edge pauses keep their ids
+        digest.update(b"edge_pauses")
     return digest.hexdigest()[:12]
 
 

@@ -58,14 +58,21 @@ def test_pad_sequences_zero_pads():
 
 
 def test_dataset_and_collate_on_prepared_clips(prepared_mini):
-    dataset = TTSDataset.from_split(prepared_mini, "train", FeatureStore(prepared_mini, AudioConfig()), Tokenizer(TextConfig()))
+    dataset = TTSDataset.from_split(
+        prepared_mini, "train", FeatureStore(prepared_mini, AudioConfig()), Tokenizer(TextConfig())
+    )
     items = [dataset[i] for i in range(3)]
     batch = collate_tts(items)
     assert batch.x.shape == (3, int(batch.x_lengths.max())) and batch.y.shape[:2] == (3, 80)
     for i, item in enumerate(items):
         assert torch.equal(batch.y[i, :, : item["mel"].shape[-1]], item["mel"])
-        assert batch.y[i, :, item["mel"].shape[-1]:].abs().sum() == 0
-        assert batch.x[i, int(batch.x_lengths[i]):].abs().sum() == 0
+        assert batch.y[i, :, item["mel"].shape[-1] :].abs().sum() == 0
+        assert batch.x[i, int(batch.x_lengths[i]) :].abs().sum() == 0
     assert dataset.lengths == [u.n_frames for u in dataset.utterances]
     with pytest.raises(ValueError, match="manifest has no durations"):
-        TTSDataset(dataset.utterances, dataset.features, Tokenizer(TextConfig()), manifest_durations(dataset.utterances))
+        TTSDataset(
+            dataset.utterances,
+            dataset.features,
+            Tokenizer(TextConfig()),
+            manifest_durations(dataset.utterances, Tokenizer(TextConfig())),
+        )

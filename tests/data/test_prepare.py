@@ -12,12 +12,19 @@ from tts_gen.audio import AudioConfig, load_wav, mel_spectrogram
 from tts_gen.cli import main
 from tts_gen.data import FeatureStore, read_manifest, read_prepared_info
 from tts_gen.data.features import extract_features, feature_key
+from tts_gen.data.dataset import manifest_durations, tokens_of
 from tts_gen.data.prepare import prepare_corpus
+from tts_gen.text import TextConfig, Tokenizer
 
 
 def test_prepare_cli_writes_standard_split_manifests_and_features(mini_corpus, tmp_path, capsys):
     out = tmp_path / "data"
-    assert main(["data", "prepare", "--corpus", "ljspeech", "--root", str(mini_corpus), "--out", str(out), "--workers", "2"]) == 0
+    assert (
+        main(
+            ["data", "prepare", "--corpus", "ljspeech", "--root", str(mini_corpus), "--out", str(out), "--workers", "2"]
+        )
+        == 0
+    )
     assert "train 8" in capsys.readouterr().out
     test_rows = read_manifest(out / "test.jsonl")
     assert [u.id for u in test_rows] == ["LJ001-0015"]  # LJ001-0015 belongs to the public test split
@@ -75,6 +82,10 @@ def test_external_durations_are_read_into_the_manifest(mini_corpus, tmp_path):
     prepare_corpus(mini_corpus, out, corpus="ljspeech-format", num_workers=1, durations=tmp_path / "durations.txt")
     row = next(u for u in read_manifest(out / "train.jsonl") if u.id == "LJ001-0002")
     assert row.durations == durations
+    # the model's edge pauses get no frames of an external alignment, so its durations still cover the mel
+    framed = manifest_durations([row], Tokenizer(TextConfig()))[row.id]
+    assert framed == [0, *durations, 0] and len(framed) == len(tokens_of(row, Tokenizer(TextConfig())))
+    assert manifest_durations([row], Tokenizer(TextConfig(edge_pauses=False)))[row.id] == durations
 
 
 def test_prepare_errors_are_one_line(tmp_path, capsys):
@@ -91,6 +102,15 @@ def test_a_folder_prepared_with_other_audio_settings_is_refused(prepared_mini, t
     with pytest.raises(AudioSettingsMismatch, match="prepared with other audio settings"):
         open_prepared(prepared_mini, AudioConfig(n_mels=40))
     config = ROOT / "egs" / "demo" / "prior.yaml"
-    args = ["train", str(config), "--data", str(prepared_mini), "--out", str(tmp_path / "run"), "--set", "audio.n_mels=40"]
+    args = [
+        "train",
+        str(config),
+        "--data",
+        str(prepared_mini),
+        "--out",
+        str(tmp_path / "run"),
+        "--set",
+        "audio.n_mels=40",
+    ]
     assert main(args) == 2
     assert "prepared with other audio settings" in capsys.readouterr().err

@@ -15,9 +15,12 @@ import torch
 from tests.conftest import cli
 from tests.export.conftest import FAMILIES, random_checkpoint
 from tts_gen.cli import main
+from tts_gen.export.onnx import speakable_tokens
 from tts_gen.export.runtime import ACOUSTIC_INPUTS, OnnxVoice, run_acoustic, session
 from tts_gen.models.decoders.registry import DECODERS
 from tts_gen.synthesize import load_acoustic_model
+from tts_gen.text import TextConfig, Tokenizer
+from tts_gen.text.symbols import PUNCTUATION, WORD_BOUNDARY
 from tts_gen.vocoders import load_hifigan
 
 # onnxruntime and PyTorch agree to within this (natural-log mel units; waveform samples in [-1, 1])
@@ -43,6 +46,29 @@ def flow_export(family_checkpoint, vocoder_run, tmp_path_factory):
     args = ["export", "--checkpoint", family_checkpoint("flow"), "--vocoder", vocoder_run, "--out", out]
     assert cli(*args, "--words", words, "--no-gruut-words", "--lexicon", lexicon) == 0
     return out
+
+
+@pytest.mark.parametrize("edge_pauses", [True, False])
+def test_the_graph_reads_sherpa_onnx_tokens_as_the_frontend_gives_them(edge_pauses):
+    tokenizer = Tokenizer(TextConfig(edge_pauses=edge_pauses))
+    boundary = tokenizer.symbols.index(WORD_BOUNDARY)
+    pauses = [tokenizer.symbols.index(mark) for mark in PUNCTUATION]
+    for text in ["Hello, world.", "Say it, again and again"]:
+        ours = tokenizer.encode(text)
+        spoken = Tokenizer(TextConfig(edge_pauses=False)).encode(text)
+        # sherpa-onnx: a boundary first, no boundary after a pause mark, a blank (the pad id) around every token
+        kept = [unit for i, unit in enumerate(spoken) if not (unit == boundary and i and spoken[i - 1] in pauses)]
+        theirs = [0] + [token for unit in [boundary, *kept] for token in (unit, 0)]
+        for given in (ours, theirs):
+            x, length = speakable_tokens(
+                torch.tensor([given + [0, 0]]),
+                torch.tensor([len(given)]),
+                0,
+                boundary,
+                torch.tensor(pauses),
+                edge_pauses,
+            )
+            assert x[0, : int(length[0])].tolist() == ours and not x[0, int(length[0]) :].any()
 
 
 def test_the_registry_has_exportable_families():

@@ -15,12 +15,13 @@ def phonemes():
 
 def test_inline_phonemes_are_spoken_as_one_word(phonemes):
     encoding = phonemes.analyze("Say [[t ə m ˈɑ t oʊ]], please.")
-    assert encoding.units == ["s", "ˈeɪ", " ", "t", "ə", "m", "ˈɑ", "t", "oʊ", ",", " ", "p", "l", "ˈi", "z", "."]
+    spoken = ["s", "ˈeɪ", " ", "t", "ə", "m", "ˈɑ", "t", "oʊ", ",", " ", "p", "l", "ˈi", "z", "."]
+    assert encoding.units == [" ", *spoken, " "]  # the edge pauses frame what is spoken
     assert encoding.ids == phonemes.units_to_ids(encoding.units)
     assert [(w.text, w.start, w.end) for w in encoding.words] == [
-        ("Say", 0, 2),
-        ("[[t ə m ˈɑ t oʊ]]", 3, 9),
-        ("please", 11, 15),
+        ("Say", 1, 3),
+        ("[[t ə m ˈɑ t oʊ]]", 4, 10),
+        ("please", 12, 16),
     ]
 
 
@@ -47,7 +48,7 @@ def test_bad_inline_phonemes_name_the_problem(phonemes, text, message):
 
 def test_character_models_check_inline_units_against_their_own_table():
     characters = Tokenizer(TextConfig(mode="characters"))
-    assert characters.analyze("say [[h i]]").units == ["s", "a", "y", " ", "h", "i"]
+    assert characters.analyze("say [[h i]]").units == [" ", "s", "a", "y", " ", "h", "i", " "]
     with pytest.raises(PronunciationError, match="'ˈi' is not in the model's characters symbol table"):
         characters.analyze("say [[h ˈi]]")
 

@@ -28,15 +28,32 @@ def test_phoneme_units_and_ids(phonemes):
     units = phonemes.units("Hello, Dr. Smith!")
     assert units == ["h", "ɛ", "l", "ˈoʊ", ",", " ", "d", "ˈɑ", "k", "t", "ɚ", " ", "s", "m", "ˈɪ", "θ", "!"]
     ids = phonemes.encode("Hello, Dr. Smith!")
-    assert ids == phonemes.units_to_ids(units)
-    assert phonemes.ids_to_units(ids) == units
+    assert ids == phonemes.units_to_ids([" ", *units, " "])  # the model reads the text between edge pauses
+    assert phonemes.ids_to_units(ids)[1:-1] == units
     assert 0 not in ids
+
+
+def test_edge_pauses_frame_the_model_units_and_can_be_turned_off():
+    framed = Tokenizer(TextConfig()).analyze("Good day.")
+    plain = Tokenizer(TextConfig(edge_pauses=False)).analyze("Good day.")
+    assert framed.units == [" ", *plain.units, " "] and plain.units[0] != " " and plain.units[-1] == "."
+    assert [(w.start - 1, w.end - 1) for w in framed.words] == [(w.start, w.end) for w in plain.words]
+    assert [framed.units[w.start : w.end] for w in framed.words] == [plain.units[w.start : w.end] for w in plain.words]
+
+
+def test_checkpoints_saved_without_edge_pauses_keep_reading_text_without_them(phonemes):
+    old_state = {key: value for key, value in phonemes.state_dict().items() if key != "edge_pauses"}
+    old = Tokenizer.from_state_dict(old_state)
+    assert old.config.edge_pauses is False
+    assert old.encode("Good day.") == phonemes.encode("Good day.")[1:-1]
+    with pytest.raises(ValueError, match="without edge pauses, this tokenizer with; set text.edge_pauses to False"):
+        phonemes.check_compatible(old_state)
 
 
 def test_character_mode(characters):
     assert characters.units("Dr. Smith paid $5.") == list("doctor smith paid five dollars.")
     assert characters.num_symbols == len(CHARACTER_TABLE.symbols)
-    assert characters.encode("It's well-known!") == characters.units_to_ids(list("it's well-known!"))
+    assert characters.encode("It's well-known!") == characters.units_to_ids(list(" it's well-known! "))
 
 
 def test_character_mode_warns_once_per_dropped_character(characters):
@@ -70,9 +87,9 @@ def test_table_properties(phonemes):
 def test_state_dict_round_trip(phonemes, characters):
     for tokenizer in (phonemes, characters):
         state = tokenizer.state_dict()
-        assert set(state) == {"mode", "version", "symbols"}
+        assert set(state) == {"mode", "version", "symbols", "edge_pauses"}
         rebuilt = Tokenizer.from_state_dict(state)
-        assert rebuilt.config.mode == tokenizer.config.mode
+        assert rebuilt.config == tokenizer.config
         assert rebuilt.symbols == tokenizer.symbols
         tokenizer.check_compatible(state)
 
@@ -99,7 +116,7 @@ def test_describe_text():
     report = describe_text("Hello, Dr. Smith!", TextConfig())
     assert "normalized: Hello, Doctor Smith!" in report
     assert "hɛlˈoʊ, dˈɑktɚ smˈɪθ!" in report
-    assert "token ids (17):" in report
+    assert "units (19): _ | h |" in report and "token ids (19):" in report  # 17 units and the two edge pauses
     assert "nothing to speak" in describe_text("!!!", TextConfig(mode="characters"))
 
 

@@ -156,16 +156,18 @@ class TTSDataset(UtteranceDataset):
 def tokens_of(utt: Utterance, tokenizer: Tokenizer) -> list[int]:
     """Token ids of a manifest row in the tokenizer's mode."""
     if tokenizer.config.mode == "phonemes":
-        return tokenizer.units_to_ids(utt.phonemes)
+        return tokenizer.units_to_ids(tokenizer.model_units(utt.phonemes))
     return tokenizer.encode(utt.normalized)
 
 
-def manifest_durations(utterances: list[Utterance]) -> dict[str, list[int]]:
-    """The external durations of manifest rows by id (``data prepare --durations``); a row without is an error."""
+def manifest_durations(utterances: list[Utterance], tokenizer: Tokenizer) -> dict[str, list[int]]:
+    """The external durations of manifest rows by id (``data prepare --durations``, one per phoneme), with no
+    frames for the tokenizer's edge pauses; a row without durations is an error."""
     missing = [utt.id for utt in utterances if utt.durations is None]
     if missing:
         raise ValueError(f"{missing[0]}: the aligner is 'external' but the manifest has no durations for it")
-    return {utt.id: utt.durations for utt in utterances}
+    edge = [0] if tokenizer.config.edge_pauses else []
+    return {utt.id: [*edge, *utt.durations, *edge] for utt in utterances}
 
 
 def check_durations(utt: Utterance, durations: list[int] | None, num_tokens: int) -> None:
@@ -271,4 +273,3 @@ class LengthBucketSampler(Sampler[list[int]]):
 
     def __len__(self) -> int:
         return max(0, len(self.rank_batches(self.epoch)) - self.start_batch)
-

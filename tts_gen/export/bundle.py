@@ -133,7 +133,7 @@ def export_onnx(
     vocoder_path = temporary_path(out / VOCODER_FILE)
     files = [ACOUSTIC_FILE]
     try:
-        export_acoustic(model, fixed, pad_id, boundary_id, pause_ids, acoustic)
+        export_acoustic(model, fixed, pad_id, boundary_id, pause_ids, acoustic, tokenizer.config.edge_pauses)
         difference = check_acoustic(acoustic, model, fixed, [tokenizer.encode(text) for text in CHECK_TEXTS])
         set_metadata(acoustic, acoustic_metadata(config, pad_id, fixed_dict))
         acoustic.replace(out / ACOUSTIC_FILE)

@@ -10,7 +10,8 @@ models of sherpa-onnx:
 
 The graph accepts ids as Matcha-TTS runtimes send them: it drops blanks (the padding id between tokens, which
 sherpa-onnx inserts) and a word boundary at the very start, and puts back the word boundary after a pause mark
-(which sherpa-onnx's frontend drops), so that sherpa-onnx and tts_gen feed the model the same tokens. The
+(which sherpa-onnx's frontend drops) and the word boundaries of the text's two ends (the edge pauses of
+:class:`tts_gen.text.TextConfig`), so that sherpa-onnx and tts_gen feed the model the same tokens. The
 family's other sampling options (steps, sampler...) are fixed when the graph is made. The noise of the stochastic
 families is drawn inside the graph (RandomNormalLike).
 
@@ -87,20 +88,44 @@ def insert_boundaries(
     return result * (out.view(1, -1) < new_lengths.unsqueeze(1)), new_lengths
 
 
+def frame_with_boundaries(
+    x: torch.Tensor, lengths: torch.Tensor, boundary_id: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Puts a word boundary before the first token and after the last (the model's edge pauses).
+
+    Shapes: x (B, T) zero-padded, lengths (B,) -> (B, T + 2) zero-padded, and (B,).
+    """
+    edge = torch.full_like(x[:, :1], boundary_id)
+    framed = torch.cat([edge, x, torch.zeros_like(edge)], dim=1)
+    positions = torch.arange(framed.shape[1], device=x.device).unsqueeze(0)
+    closing = positions == (lengths + 1).unsqueeze(1)
+    return torch.where(closing, torch.full_like(framed, boundary_id), framed), lengths + 2
+
+
 def speakable_tokens(
-    x: torch.Tensor, x_length: torch.Tensor, pad_id: int, boundary_id: int, pause_ids: torch.Tensor
+    x: torch.Tensor,
+    x_length: torch.Tensor,
+    pad_id: int,
+    boundary_id: int,
+    pause_ids: torch.Tensor,
+    edge_pauses: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Token ids as Matcha-TTS runtimes send them -> the ids tts_gen's frontend gives: blanks (``pad_id``) and a
     word boundary that starts the text are dropped, and a word boundary follows every pause mark inside the
-    text. Only tensor operations (no Python control flow on values), so that the exported graph does the same.
+    text; with ``edge_pauses``, a word boundary that ends the text is dropped too and exactly one is put at each
+    end. Only tensor operations (no Python control flow on values), so that the exported graph does the same.
 
-    Shapes: x (B, T), x_length (B,) -> (B, 2T) zero-padded, and (B,).
+    Shapes: x (B, T), x_length (B,) -> (B, 2T) zero-padded (2T + 2 with ``edge_pauses``), and (B,).
     """
     positions = torch.arange(x.shape[1], device=x.device).unsqueeze(0)  # (1, T)
     keep = (x != pad_id) & (positions < x_length.unsqueeze(1))
-    first = keep & (keep.long().cumsum(1) == 1)
-    x, lengths = compact(x, keep & ~(first & (x == boundary_id)))
-    return insert_boundaries(x, lengths, pause_ids, boundary_id)
+    rank = keep.long().cumsum(1)  # (B, T): kept tokens up to each position
+    ends = rank == 1
+    if edge_pauses:
+        ends = ends | (rank == rank[:, -1:])
+    x, lengths = compact(x, keep & ~(ends & (x == boundary_id)))
+    x, lengths = insert_boundaries(x, lengths, pause_ids, boundary_id)
+    return frame_with_boundaries(x, lengths, boundary_id) if edge_pauses else (x, lengths)
 
 
 def check_exportable(model: TTSModel) -> None:
@@ -115,19 +140,27 @@ class AcousticGraph(nn.Module):
     """The acoustic model with the interface above; ``options`` are the family's sampling options, whose
     ``temperature`` (if the family has one) becomes the ``noise_scale`` input."""
 
-    def __init__(self, model: TTSModel, options: Any, pad_id: int, boundary_id: int, pause_ids: list[int]):
+    def __init__(
+        self,
+        model: TTSModel,
+        options: Any,
+        pad_id: int,
+        boundary_id: int,
+        pause_ids: list[int],
+        edge_pauses: bool = False,
+    ):
         super().__init__()
         check_exportable(model)
         self.model = model
         self.options = options
-        self.pad_id, self.boundary_id = pad_id, boundary_id
+        self.pad_id, self.boundary_id, self.edge_pauses = pad_id, boundary_id, edge_pauses
         self.register_buffer("pause_ids", torch.tensor(pause_ids, dtype=torch.long))
         self.eval()  # the exporter puts the wrapper, and so the model, back in the mode it finds it in
 
     def forward(
         self, x: torch.Tensor, x_length: torch.Tensor, noise_scale: torch.Tensor, length_scale: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        x, x_length = speakable_tokens(x, x_length, self.pad_id, self.boundary_id, self.pause_ids)
+        x, x_length = speakable_tokens(x, x_length, self.pad_id, self.boundary_id, self.pause_ids, self.edge_pauses)
         options = copy.copy(self.options)
         if "temperature" in {f.name for f in dataclasses.fields(options)}:
             options.temperature = noise_scale  # a tensor: it stays an input of the graph
@@ -211,12 +244,18 @@ def set_metadata(path: Path, metadata: dict[str, Any]) -> None:
 
 
 def export_acoustic(
-    model: TTSModel, options: Any, pad_id: int, boundary_id: int, pause_ids: list[int], path: Path
+    model: TTSModel,
+    options: Any,
+    pad_id: int,
+    boundary_id: int,
+    pause_ids: list[int],
+    path: Path,
+    edge_pauses: bool = False,
 ) -> None:
     """Writes the acoustic graph of ``model`` with the sampling ``options`` fixed (temperature excepted)."""
     import onnx
 
-    graph = AcousticGraph(model, options, pad_id, boundary_id, pause_ids)
+    graph = AcousticGraph(model, options, pad_id, boundary_id, pause_ids, edge_pauses)
     example = (
         torch.tensor([[3, 10, 1, 20, 30, 12, 2], [14, 1, 15, 16, 0, 0, 0]]),
         torch.tensor([7, 4]),

@@ -8,16 +8,18 @@ from tts_gen.text.tokenizer import TextConfig, Tokenizer, has_speech
 
 
 def describe_text(text: str, config: TextConfig) -> str:
-    """Multi-line report: the input, the normalized text, the units (phonemes or characters) and the token ids.
+    """Multi-line report: the input, the normalized text, the units (phonemes or characters) and the token ids
+    the model reads (edge pauses included).
 
     Phonemes are shown word by word, phonemes of a word joined, pause marks attached ("hɛlˈoʊ, wˈɚld!"), and
     then unit by unit separated by "|" with the word boundary shown as "_".
     """
     tokenizer = Tokenizer(config)
     normalized = normalize_text(text)
-    units = tokenizer.units_of_normalized(normalized)
+    spoken = tokenizer.units_of_normalized(normalized)
+    units = tokenizer.model_units(spoken)
     ids = tokenizer.units_to_ids(units)
-    readable = "".join(units)
+    readable = "".join(spoken)
     separated = " | ".join("_" if unit == WORD_BOUNDARY else unit for unit in units)
     label = "phonemes" if config.mode == "phonemes" else "characters"
     return "\n".join(
