@@ -84,7 +84,9 @@ def test_external_durations_are_read_into_the_manifest(mini_corpus, tmp_path):
     assert row.durations == durations
     # the model's edge pauses get no frames of an external alignment, so its durations still cover the mel
     framed = manifest_durations([row], Tokenizer(TextConfig()))[row.id]
-    assert framed == [0, *durations, 0] and len(framed) == len(tokens_of(row, Tokenizer(TextConfig())))
+    tokens = tokens_of(row, Tokenizer(TextConfig()))
+    assert framed == [0, *durations, 0] and len(framed) == len(tokens)
+    assert Tokenizer(TextConfig()).ids_to_units(tokens) == [" ", *row.phonemes, " "]
     assert manifest_durations([row], Tokenizer(TextConfig(edge_pauses=False)))[row.id] == durations
 
 
