@@ -26,7 +26,7 @@ done
 # evaluations swept for the iterative families. Every sentence recognized costs about a second on 2 CPU cores, so the
 # short budget (about 22 minutes) evaluates 30 test sentences at each family's configured temperature; the medium
 # budget gives every family the same minutes and adds the operating-point choice and the NFE sweep on 53 sentences
-# (about an hour on 2 CPU cores).
+# (about 51 minutes on 2 CPU cores).
 choose=temperature=0,0.3,0.667
 case "$budget" in
     short) utts=1400; spine=1000; budget_args=(--steps 300 --curve-every 100); eval_utts=30; choose=""; nfe="" ;;
