@@ -29,7 +29,7 @@ done
 # (about 51 minutes on 2 CPU cores).
 choose=temperature=0,0.3,0.667
 case "$budget" in
-    short) utts=1400; spine=1000; budget_args=(--steps 300 --curve-every 100); eval_utts=30; choose=""; nfe="" ;;
+    short) utts=1400; spine=1000; budget_args=(--steps 300 --curve-every 150); eval_utts=30; choose=""; nfe="" ;;
     medium) utts=1400; spine=1000; budget_args=(--steps "" --minutes 4 --curve-minutes 1); eval_utts=53; nfe=2,4,10 ;;
     long) utts=3000; spine=6000; budget_args=(--steps 5000 --curve-every 1000); eval_utts=100; nfe=2,4,10,32 ;;
     *) echo "--budget must be short, medium or long" >&2; exit 2 ;;
