@@ -24,7 +24,7 @@ done
 # optimizer steps, or minutes of training on this machine), the checkpoints kept for the learning curves, test
 # sentences evaluated, the temperatures each family chooses from on the validation split, and the network
 # evaluations swept for the iterative families. Every sentence recognized costs about a second on 2 CPU cores, so the
-# short budget (about 22 minutes) evaluates 30 test sentences at each family's configured temperature; the medium
+# short budget (about 25 minutes) evaluates 30 test sentences at each family's configured temperature; the medium
 # budget gives every family the same minutes and adds the operating-point choice and the NFE sweep on 53 sentences
 # (about 51 minutes on 2 CPU cores).
 choose=temperature=0,0.3,0.667
