@@ -86,6 +86,9 @@ def test_decoder_variant_is_chosen_by_family_and_checked():
 
 
 def test_validation_errors_surface_as_config_errors(tmp_path):
+    with pytest.raises(ConfigError, match="text.edge_pauses: expected bool, got 'maybe'"):
+        load_experiment(ROOT / "egs" / "demo" / "flow.yaml", ["text.edge_pauses=maybe"])
+    assert load_experiment(ROOT / "egs" / "demo" / "flow.yaml", ["text.edge_pauses=false"]).text.edge_pauses is False
     with pytest.raises(ConfigError, match="train.batch_size must be >= 1"):
         load_experiment(ROOT / "egs" / "demo" / "flow.yaml", ["train.batch_size=0"])
     with pytest.raises(ConfigError, match="0 .no step limit. with a train.max_minutes budget"):

@@ -233,7 +233,7 @@ class Tokenizer:
             )
         if state["version"] != self.table.version or list(state["symbols"]) != list(self.table.symbols):
             raise ValueError(_table_difference(state, self.table))
-        saved_edges = bool(state.get("edge_pauses", False))
+        saved_edges = saved_edge_pauses(state)
         if saved_edges != self.config.edge_pauses:
             raise ValueError(
                 f"the checkpoint reads its text {'with' if saved_edges else 'without'} edge pauses, this tokenizer "
@@ -245,9 +245,14 @@ class Tokenizer:
         """Rebuilds the tokenizer of a saved table and checks it matches this code's table."""
         if not isinstance(state, dict) or "mode" not in state:
             raise ValueError("saved symbol table must be a dict from Tokenizer.state_dict() with a 'mode' key")
-        tokenizer = cls(TextConfig(mode=state["mode"], edge_pauses=bool(state.get("edge_pauses", False))))
+        tokenizer = cls(TextConfig(mode=state["mode"], edge_pauses=saved_edge_pauses(state)))
         tokenizer.check_compatible(state)
         return tokenizer
+
+
+def saved_edge_pauses(state: dict) -> bool:
+    """Whether a saved table's model reads edge pauses: tables saved before the setting existed do not."""
+    return bool(state.get("edge_pauses", False))
 
 
 def _table_difference(state: dict, table: SymbolTable) -> str:
