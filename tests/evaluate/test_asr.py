@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import random
 import shutil
 import subprocess
 
 import pytest
 import soundfile as sf
 
-from tts_gen.evaluate.metrics.asr import align_counts, char_errors, score_transcript, scoring_text, word_errors
+from tts_gen.evaluate.metrics.asr import (
+    align_counts,
+    char_errors,
+    errors_by_position,
+    errors_by_reference_unit,
+    score_transcript,
+    scoring_text,
+    word_errors,
+)
 
 
 def test_scoring_text_normalizes_both_sides_the_same_way():
@@ -29,6 +38,27 @@ def test_edit_counts_of_known_strings():
     assert char_errors("abc", "abd").rate == pytest.approx(1 / 3)
     assert word_errors("Dr. Smith paid $3.50.", "doctor smith paid three dollars fifty cents").rate == 0.0
     assert align_counts([], ["x"]).rate == 1.0
+
+
+def test_errors_fall_on_the_reference_words_the_alignment_gives_them():
+    assert errors_by_reference_unit("a b c d".split(), "a x c d d".split()) == [0, 1, 0, 1]  # trailing repeat: last
+    assert errors_by_reference_unit("a b c".split(), "uh a b c".split()) == [1, 0, 0]  # inserted before the first
+    assert errors_by_reference_unit("a b c".split(), "b c".split()) == [1, 0, 0]  # the first word skipped
+    assert errors_by_reference_unit([], ["x"]) == []
+    rng = random.Random(0)
+    for _ in range(200):
+        reference = rng.choices("abc", k=rng.randint(1, 8))
+        hypothesis = rng.choices("abcd", k=rng.randint(0, 9))
+        assert sum(errors_by_reference_unit(reference, hypothesis)) == align_counts(reference, hypothesis).errors
+
+
+def test_errors_by_position_separates_the_sentence_edges_from_its_inside():
+    reference = "the quick brown fox jumps over the lazy old dog"
+    lost_opening = errors_by_position(reference, "a brown fox jumps over the lazy old dog")
+    assert lost_opening == {"first words": (2, 3), "inside": (0, 4), "last words": (0, 3)}
+    lost_end = errors_by_position(reference, "the quick brown fox jumps over the lazy")
+    assert lost_end == {"first words": (0, 3), "inside": (0, 4), "last words": (2, 3)}
+    assert errors_by_position("too short to have an inside", "too short") == {}
 
 
 def test_score_transcript_reports_rates_and_counts():

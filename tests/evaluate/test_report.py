@@ -269,3 +269,32 @@ def test_a_budget_is_stated_in_the_limits_the_run_had():
     )
     both = allowed_budget({"max_steps": 300, "max_minutes": 2.5, "batch_size": 16})
     assert both == "300 steps or 2.5 minutes of training, batches of 16 utterances"
+
+
+def test_word_errors_by_position_show_a_family_that_loses_its_opening_words(tmp_path):
+    from tts_gen.evaluate.report.tables import position_table
+
+    sentences = {
+        "u1": "the quick brown fox jumps over the lazy old dog",
+        "u2": "a stitch in time saves nine when the cloth is torn",
+    }
+
+    def recognized(entry, condition, hypotheses):
+        entry.rows = [
+            {"condition": condition, "set": "test", "id": k, "text": sentences[k], "asr_hypothesis": hypotheses[k]}
+            for k in sentences
+        ]
+        return entry
+
+    lost_opening = recognized(
+        constructed(tmp_path, "ar"), "model", {k: " ".join(v.split()[2:]) for k, v in sentences.items()}
+    )
+    clean = recognized(constructed(tmp_path, "gan"), "model", sentences)
+    clean.rows += recognized(constructed(tmp_path, "gan"), "reference", sentences).rows
+    clean.summary["conditions"]["reference"] = {"metrics": {}}
+    table = position_table([lost_opening, clean])
+    assert table.header == ["system", "first 3 words", "inside", "last 3 words"]
+    rates = {row[0].text: [cell.text for cell in row[1:]] for row in table.rows}
+    assert rates == {"ar": ["0.667", "0", "0"], "gan": ["0", "0", "0"], "recordings": ["0", "0", "0"]}
+    assert "2 test sentences of at least 7 words" in table.caption
+    assert position_table([constructed(tmp_path, "vae")]) is None  # nothing recognized: no table

@@ -62,13 +62,16 @@ class ErrorCounts:
         return self.errors / self.length if self.length else float(self.errors)
 
 
-def align_counts(reference: list, hypothesis: list) -> ErrorCounts:
-    """Minimum edit alignment of two sequences; ties prefer substitutions, then deletions."""
+def _alignment(reference: list, hypothesis: list) -> tuple[ErrorCounts, list[list[int]]]:
+    """Minimum edit alignment of two sequences: its counts, and for every cell (i, j) the move that reached it
+    (0: match or substitution, 1: deletion of reference[i - 1], 2: insertion of hypothesis[j - 1]); ties prefer
+    substitutions, then deletions."""
     n, m = len(reference), len(hypothesis)
     # cost[i][j]: (errors, substitutions, deletions, insertions) aligning reference[:i] with hypothesis[:j]
     cost = [[(j, 0, 0, j) for j in range(m + 1)]]
+    moves = [[2] * (m + 1)]
     for i in range(1, n + 1):
-        row = [(i, 0, i, 0)]
+        row, row_moves = [(i, 0, i, 0)], [1]
         for j in range(1, m + 1):
             diagonal = cost[i - 1][j - 1]
             same = reference[i - 1] == hypothesis[j - 1]
@@ -77,10 +80,56 @@ def align_counts(reference: list, hypothesis: list) -> ErrorCounts:
                 (cost[i - 1][j][0] + 1, cost[i - 1][j][1], cost[i - 1][j][2] + 1, cost[i - 1][j][3]),
                 (row[j - 1][0] + 1, row[j - 1][1], row[j - 1][2], row[j - 1][3] + 1),
             ]
-            row.append(min(options, key=lambda option: option[0]))
+            move = min(range(3), key=lambda k: options[k][0])
+            row.append(options[move])
+            row_moves.append(move)
         cost.append(row)
+        moves.append(row_moves)
     _, substitutions, deletions, insertions = cost[n][m]
-    return ErrorCounts(substitutions, deletions, insertions, n)
+    return ErrorCounts(substitutions, deletions, insertions, n), moves
+
+
+def align_counts(reference: list, hypothesis: list) -> ErrorCounts:
+    """Counts of the minimum edit alignment of two sequences; ties prefer substitutions, then deletions."""
+    return _alignment(reference, hypothesis)[0]
+
+
+def errors_by_reference_unit(reference: list, hypothesis: list) -> list[int]:
+    """The errors of :func:`align_counts`'s alignment, unit by unit of the reference: one for a substituted or
+    deleted unit, plus one for every hypothesis unit inserted just before it (after the last unit: counted on the
+    last). They sum to the alignment's errors (all of them when the reference is not empty)."""
+    _, moves = _alignment(reference, hypothesis)
+    errors = [0] * len(reference)
+    i, j = len(reference), len(hypothesis)
+    while i or j:
+        move = moves[i][j]
+        if move == 0:
+            errors[i - 1] += reference[i - 1] != hypothesis[j - 1]
+            i, j = i - 1, j - 1
+        elif move == 1:
+            errors[i - 1] += 1
+            i -= 1
+        else:
+            if errors:
+                errors[min(i, len(errors) - 1)] += 1
+            j -= 1
+    return errors
+
+
+EDGE_WORDS = 3
+POSITIONS = ("first words", "inside", "last words")
+
+
+def errors_by_position(reference: str, hypothesis: str, edge_words: int = EDGE_WORDS) -> dict[str, tuple[int, int]]:
+    """Where in the sentence the words are lost: ``{position: (errors, reference words)}`` for the first
+    ``edge_words`` words, the words between, and the last ``edge_words`` (see :func:`errors_by_reference_unit`);
+    empty for a sentence of fewer than ``2 * edge_words + 1`` words, which has no inside."""
+    words = scoring_text(reference).split()
+    if len(words) < 2 * edge_words + 1:
+        return {}
+    errors = errors_by_reference_unit(words, scoring_text(hypothesis).split())
+    parts = (errors[:edge_words], errors[edge_words:-edge_words], errors[-edge_words:])
+    return {position: (sum(part), len(part)) for position, part in zip(POSITIONS, parts)}
 
 
 def word_errors(reference: str, hypothesis: str) -> ErrorCounts:

@@ -6,8 +6,9 @@ the verdict in words (which families differ significantly on which measure, and 
 quality against speed with intervals, the recordings and copy-synthesis as lines; the headline table
 (intelligibility, mel distance, speed, memory, parameters, sampler and NFE, operating point) and the budget of
 every row; the operating points chosen on the validation split; learning curves; each family's crossing from
-noise to mel; sweeps of network evaluations; robustness; mel spectrograms; audio players; and, in an appendix,
-every metric, every paired test (significant first), cost, training losses and a reproducibility block.
+noise to mel; sweeps of network evaluations; robustness; where in the sentence the words are lost; mel
+spectrograms; audio players; and, in an appendix, every metric, every paired test (significant first), cost,
+training losses and a reproducibility block.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from tts_gen.evaluate.report.tables import (
     headline_table,
     metric_table,
     model_metrics,
+    position_table,
     robustness_table,
     significance_table,
     training_table,
@@ -227,7 +229,8 @@ def build_document(
     entries: list[Entry], out_dir: Path, audio_sentences: int, title: str, mixed_spines: bool = False
 ) -> Document:
     """The report, top down: verdict, quality against speed, headline and budgets, learning curves, crossings,
-    sweeps, robustness, listening; the appendix holds every metric, every paired test and the training losses."""
+    sweeps, robustness, word errors by position, listening; the appendix holds every metric, every paired test and
+    the training losses."""
     check_spines(entries, mixed_spines)
     document = Document(title)
     document.add(corpus_paragraph(entries), Paragraph(protocol_text(entries, mixed_spines)))
@@ -252,6 +255,9 @@ def build_document(
         if sweeps:
             document.add(Heading("Quality against network evaluations and speed"), *sweeps)
         document.add(Heading("Robustness"), robustness_table(evaluated))
+        positions = position_table(evaluated)
+        if positions is not None:
+            document.add(Heading("Where the words are lost"), positions)
         ids = common_ids(evaluated)
         if ids:
             figure = mel_figure(evaluated, ids[0], out_dir)

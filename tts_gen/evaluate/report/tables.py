@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+from tts_gen.evaluate.metrics.asr import EDGE_WORDS, POSITIONS, errors_by_position
 from tts_gen.evaluate.metrics.catalogue import CATALOGUE, metric
 from tts_gen.evaluate.report.entries import Entry, ceiling_entry
 from tts_gen.evaluate.report.render import Cell, Table
@@ -77,6 +78,47 @@ def robustness_table(evaluated: list[Entry]) -> Table:
         )
     header = ["family", "sentences", "WER", "words", "inserted (repeats)", "deleted (skips)", "duration outliers"]
     return Table(header, rows, "The shared robustness set (long sentences, numbers, abbreviations, lists, questions).")
+
+
+def position_errors(entry: Entry, condition: str) -> tuple[dict[str, float], int]:
+    """Word error rate of each position of the sentence (:data:`POSITIONS`), pooled over ``condition``'s test
+    sentences of at least ``2 * EDGE_WORDS + 1`` words, and how many sentences that is."""
+    totals = {position: [0, 0] for position in POSITIONS}
+    sentences = 0
+    for row in entry.rows:
+        if row["condition"] != condition or row["set"] != "test" or row.get("asr_hypothesis") is None:
+            continue
+        counted = errors_by_position(row["text"], row["asr_hypothesis"])
+        sentences += bool(counted)
+        for position, (errors, words) in counted.items():
+            totals[position][0] += errors
+            totals[position][1] += words
+    return {position: errors / words for position, (errors, words) in totals.items() if words}, sentences
+
+
+def position_table(evaluated: list[Entry]) -> Table | None:
+    """Where the words are lost: the word error rate of the first words, the words inside and the last words of
+    the sentence, for each family and for the recordings (None when no sentence was recognized)."""
+    systems = [(entry.label, entry, "model") for entry in evaluated]
+    recordings = ceiling_entry(evaluated, "reference")
+    if recordings is not None:
+        systems.append(("recordings", recordings, "reference"))
+    rows, counted = [], 0
+    for label, entry, condition in systems:
+        rates, sentences = position_errors(entry, condition)
+        if rates:
+            rows.append([Cell(label)] + [Cell(fmt(rates.get(position))) for position in POSITIONS])
+            counted = max(counted, sentences)
+    if not rows:
+        return None
+    caption = (
+        f"Word error rate by position in the sentence, pooled over the {counted} test sentences of at least "
+        f"{2 * EDGE_WORDS + 1} words: the first {EDGE_WORDS} words, the words between, and the last {EDGE_WORDS}. A "
+        "word counts a substitution or deletion of itself and every word inserted just before it. A family far "
+        "above the recordings at one end only has a problem there (silence, the first or last phoneme), not "
+        "throughout."
+    )
+    return Table(["system", f"first {EDGE_WORDS} words", "inside", f"last {EDGE_WORDS} words"], rows, caption)
 
 
 def cost_table(evaluated: list[Entry]) -> Table:
