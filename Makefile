@@ -15,5 +15,5 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q
 
-clean-demo:
-	rm -rf exp/demo data/demo
+clean-demo:  # what the demo writes: its runs (every budget) and the built-in corpus
+	rm -rf exp/demo-short exp/demo-medium exp/demo-long data/ljflite
