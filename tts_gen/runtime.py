@@ -40,12 +40,18 @@ def cpu_name() -> str:
 
 
 def hardware(device) -> dict[str, Any]:
-    """The machine a timing or a training ran on (its figures mean nothing without it)."""
+    """The machine a timing or a training ran on (its figures mean nothing without it).
+
+    ``cpu_kernels`` is the instruction set of the kernels torch picked on this CPU ("AVX2", "AVX512", ...): two
+    machines of one model name can differ in it, and runs that are bit-for-bit repeatable on one machine then
+    differ in their last digits (and a training run in its trajectory) between them.
+    """
     info = {
         "platform": platform.platform(),
         "python": platform.python_version(),
         "torch": str(torch.__version__),
         "cpu": cpu_name(),
+        "cpu_kernels": torch.backends.cpu.get_cpu_capability(),
         "cpu_count": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
         "device": str(device),

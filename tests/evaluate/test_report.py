@@ -8,6 +8,7 @@ import shutil
 import subprocess
 
 import pytest
+import torch
 
 from tts_gen.cli import main
 
@@ -66,6 +67,9 @@ def test_report_states_protocol_verdict_budget_sampling_and_choice(report, tiny_
     for column in ("utterance passes", "minutes", "learning rate", "loss window", "best checkpoint chosen on"):
         assert column in text, column
     assert "one pass, 1 NFE" in text and "mel_l1 =" in text and "172 frames (2.0 s)" in text
+    kernels = torch.backends.cpu.get_cpu_capability()
+    assert f"x{torch.get_num_threads()}, {kernels} |" in text  # trained on: CPU, threads, torch's kernels
+    assert f"({kernels}), torch" in text  # and in the reproducibility lines
     assert "(chosen on val)" in text and "Operating points chosen on 1 validation sentences" in text
     assert (report / "learning_curves.png").is_file() and (report / "quality_speed.png").is_file()
     assert len(list(report.glob("crossing_*.png"))) == 2
@@ -259,6 +263,16 @@ def test_headline_leaves_out_a_metric_no_family_has_and_bolds_only_values(tmp_pa
     assert all(len(row) == len(table.header) for row in table.rows)  # the recordings' row too
     bold = {(row[0].text, table.header[i]) for row in table.rows for i, cell in enumerate(row) if cell.bold}
     assert bold == {("ar", "WER"), ("ar", "mel L1, true durations")}  # gan's missing mel L1 is not "best"
+
+
+def test_where_a_run_trained_names_the_gpu_or_the_cpu_threads_and_kernels():
+    from tts_gen.evaluate.report.tables import device_text
+
+    cpu = {"cpu": "AMD EPYC", "torch_threads": 2, "cpu_kernels": "AVX512"}
+    assert device_text(cpu) == "AMD EPYC x2, AVX512"
+    assert device_text({k: v for k, v in cpu.items() if k != "cpu_kernels"}) == "AMD EPYC x2"  # recorded before
+    assert device_text({**cpu, "gpu": "NVIDIA H100"}) == "NVIDIA H100"
+    assert device_text({}) == "—"
 
 
 def test_a_budget_is_stated_in_the_limits_the_run_had():

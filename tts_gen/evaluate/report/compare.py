@@ -182,7 +182,7 @@ def _entry_lines(entry: Entry) -> list[str]:
             f"length scale {info.get('length_scale')}",
             f"  git {git.get('commit', 'unknown')}{dirty}; versions {info.get('versions', {})}",
             f"  hardware: device {hw.get('device')}{' (' + hw['gpu'] + ')' if hw.get('gpu') else ''}, "
-            f"cpu {hw.get('cpu')} x{hw.get('cpu_count')}, "
+            f"cpu {hw.get('cpu')} x{hw.get('cpu_count')} ({hw.get('cpu_kernels', 'kernels unrecorded')}), "
             f"torch {hw.get('torch')} ({hw.get('torch_threads')} threads), {hw.get('platform')}",
         ]
     return lines

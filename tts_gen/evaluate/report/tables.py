@@ -241,6 +241,17 @@ def steps_text(budget: dict) -> str:
     return f"{steps} of {allowed}" if allowed and allowed != steps else str(steps)  # 0: no step limit
 
 
+def device_text(device: dict) -> str:
+    """Where a run trained, from its checkpoint's hardware record: the GPU, or the CPU, its threads and the
+    instruction set of torch's kernels (which decides the last digits of a CPU run)."""
+    if not device:
+        return "—"
+    if device.get("gpu"):
+        return device["gpu"]
+    kernels = f", {device['cpu_kernels']}" if device.get("cpu_kernels") else ""
+    return f"{device.get('cpu', '?')} x{device.get('torch_threads', '?')}{kernels}"
+
+
 def budget_table(evaluated: list[Entry]) -> Table:
     """What each family spent and how it trained: the budget its row of the headline holds for."""
     header = ["family", "steps", "batch", "utterance passes", "minutes", "trained on", "learning rate"]
@@ -249,7 +260,7 @@ def budget_table(evaluated: list[Entry]) -> Table:
     for entry in evaluated:
         budget = entry.info.get("budget", {})
         device = budget.get("device") or {}
-        where = device.get("gpu") or f"{device.get('cpu', '?')} x{device.get('torch_threads', '?')}" if device else "—"
+        where = device_text(device)
         chosen = budget.get("best_metric")
         best = f"{chosen} = {fmt(budget.get('best_value'))}" if chosen else "—"
         rows.append(
