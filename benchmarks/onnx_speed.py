@@ -22,11 +22,12 @@ from pathlib import Path
 import numpy as np
 import torch
 from timing import load_average
-from voices import cpu_name, random_hifigan, save_random_checkpoint, save_random_vocoder, validation_text
+from voices import random_hifigan, save_random_checkpoint, save_random_vocoder, validation_text
 
 from tts_gen.export.bundle import export_onnx
 from tts_gen.export.runtime import run_acoustic, session
 from tts_gen.models.decoders.registry import DECODERS
+from tts_gen.runtime import cpu_name
 from tts_gen.synthesize import load_acoustic_model
 from tts_gen.text import split_sentences
 from tts_gen.vocoders import HiFiGAN

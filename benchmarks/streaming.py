@@ -22,8 +22,9 @@ import time
 
 import torch
 from timing import load_average
-from voices import cpu_name, random_acoustic_model, random_hifigan, validation_text
+from voices import random_acoustic_model, random_hifigan, validation_text
 
+from tts_gen.runtime import cpu_name
 from tts_gen.synthesize import Synthesizer
 from tts_gen.vocoders import GriffinLimVocoder, HiFiGAN
 

@@ -4,7 +4,6 @@ speed and memory do not depend on the weights, only on the sizes and on how many
 from __future__ import annotations
 
 import math
-import platform
 from importlib import resources
 from pathlib import Path
 
@@ -21,17 +20,6 @@ from tts_gen.vocoders.hifigan import HiFiGANGenerator
 ROOT = Path(__file__).resolve().parent.parent
 # LJSpeech's speaking rate in tts_gen's units: about 5.8 mel frames per phoneme token
 FRAMES_PER_TOKEN = 5.8
-
-
-def cpu_name() -> str:
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        names = [
-            line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if line.startswith("model name")
-        ]
-        if names:
-            return names[0]
-    return platform.processor() or "unknown CPU"
 
 
 def validation_text(words: int) -> str:
