@@ -138,7 +138,9 @@ def check_exportable(model: TTSModel) -> None:
 
 class AcousticGraph(nn.Module):
     """The acoustic model with the interface above; ``options`` are the family's sampling options, whose
-    ``temperature`` (if the family has one) becomes the ``noise_scale`` input."""
+    ``temperature`` (if the family has one) becomes the ``noise_scale`` input. The mel ends at the longest item's
+    spoken length: the frames a decoder's multiple adds (the flow's squeeze) are not returned, so a runtime that
+    vocodes the whole mel of one sentence (sherpa-onnx) speaks exactly the frames tts_gen does."""
 
     def __init__(
         self,
@@ -165,7 +167,7 @@ class AcousticGraph(nn.Module):
         if "temperature" in {f.name for f in dataclasses.fields(options)}:
             options.temperature = noise_scale  # a tensor: it stays an input of the graph
         synthesis = self.model.synthesize(x, x_length, options, length_scale)
-        return synthesis.mel, synthesis.lengths
+        return synthesis.mel[:, :, : synthesis.lengths.max()], synthesis.lengths
 
 
 class VocoderGraph(nn.Module):
