@@ -246,6 +246,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
         device=args.device,
         max_utts=args.max_utts,
         sweeps=sweeps,
+        sweep_utts=args.sweep_utts,
         seed=args.seed,
         length_scale=args.length_scale,
         diversity_samples=args.diversity_samples,
@@ -296,6 +297,7 @@ def _add_evaluation_commands(commands: argparse._SubParsersAction) -> None:
         help="one more condition per value of a sampling option, e.g. steps=2,4,10,50 or sampler=ode,sde (repeatable); "
         "an option the family lacks is skipped with a note",
     )
+    evaluate.add_argument("--sweep-utts", type=int, default=0, help="sentences per sweep condition (0: all)")
     evaluate.add_argument(
         "--choose", metavar="OPTION=V1,V2", help="choose the option's value on the validation split first, e.g. "
         "temperature=0,0.3,0.667 (of the values within one standard error of the lowest ASR word error rate, the "

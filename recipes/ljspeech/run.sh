@@ -34,6 +34,7 @@ curve_every=""          # keep a checkpoint every N steps and score the learning
 curve_minutes=""        # the same every M minutes of training (for --minutes budgets)
 choose=""               # choose an option on the validation split in stage 6, e.g. temperature=0,0.3,0.667
 nfe=""                  # stage 6 also sweeps network evaluations of the iterative families, e.g. 2,4,10,32
+nfe_utts=""             # ... on the first N evaluated test sentences only (default: all of them)
 warm_start=""           # a family trained first whose encoder starts every other family (e.g. prior)
 vocoder_steps=""        # override train.max_steps of the vocoder
 finetune_steps=1000     # vocoder fine-tuning steps on decoder output
@@ -54,7 +55,7 @@ options: --corpus ljspeech|ljflite --data-dir DIR --configs egs/ljspeech|egs/dem
          --protocol shared|joint --steps N --minutes M --spine-steps N --curve-every N --curve-minutes M
          --warm-start FAMILY
          --vocoder-steps N --finetune-steps N --eval-utts N --eval-vocoder trained|griffin-lim --eval-skip "GROUPS"
-         --choose OPTION=V1,V2 --nfe N1,N2 --ngpu N --device auto|cpu|cuda --force
+         --choose OPTION=V1,V2 --nfe N1,N2 --nfe-utts N --ngpu N --device auto|cpu|cuda --force
 EOF
 }
 
@@ -79,6 +80,7 @@ while [ $# -gt 0 ]; do
         --curve-minutes) curve_minutes=$2; shift ;;
         --choose) choose=$2; shift ;;
         --nfe) nfe=$2; shift ;;
+        --nfe-utts) nfe_utts=$2; shift ;;
         --warm-start) warm_start=$2; shift ;;
         --vocoder-steps) vocoder_steps=$2; shift ;;
         --finetune-steps) finetune_steps=$2; shift ;;
@@ -243,7 +245,7 @@ if in_stage 6; then
             skips="${skips:+$skips }copy-synthesis"
         fi
         [ -n "$choose" ] && extra+=(--choose "$choose")
-        [ -n "$nfe" ] && extra+=(--sweep "nfe=$nfe")
+        [ -n "$nfe" ] && extra+=(--sweep "nfe=$nfe" ${nfe_utts:+--sweep-utts "$nfe_utts"})
         [ -n "$curve_every$curve_minutes" ] && [ "$family" != prior ] && extra+=(--learning-curve)
         run_step "stage6.$family" $TTS evaluate --checkpoint "$exp/$family" --data "$prepared" --split test \
             --out "$exp/$family/eval" --vocoder "$(vocoder_for "$family")" --device "$device" \

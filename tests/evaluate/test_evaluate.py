@@ -163,3 +163,19 @@ def test_a_transcript_cache_that_is_a_folder_is_a_one_line_error(tiny_runs, eval
     error = capsys.readouterr().err.strip()
     assert f"--transcript-cache {folder} must be a file" in error and "\n" not in error
     assert not (tmp_path / "x").exists()  # refused before anything was written
+
+
+def test_a_sweep_on_fewer_sentences_compares_its_points_on_the_same_ones(tiny_runs, evaluation_data, tmp_path):
+    out = tmp_path / "eval"
+    sweep = ["--split", "train", "--max-utts", "3", "--sweep", "temperature=0.5", "--sweep-utts", "1"]
+    assert main(evaluate_args(tiny_runs[1], evaluation_data, out, *SECOND, *sweep)) == 0
+    rows = read_json_lines(out / "utterances.jsonl")
+    model = [row for row in rows if row["condition"] == "model"]
+    (swept,) = [row for row in rows if row["condition"] == "temperature=0.5"]
+    assert len(model) == 3 and swept["id"] == model[0]["id"]
+    summary = json.loads((out / "summary.json").read_text())
+    default, point = sorted(summary["sweeps"]["temperature"], key=lambda p: p["value"])
+    assert default["default"] and default["condition"] != "model"  # the run's point on the swept sentence only
+    condition = summary["conditions"][default["condition"]]
+    assert condition["n"] == 1 and summary["conditions"]["model"]["n"] == 3
+    assert condition["metrics"]["mel_l1"]["mean"] == pytest.approx(model[0]["mel_l1"])

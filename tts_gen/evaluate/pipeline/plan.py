@@ -30,6 +30,9 @@ class EvaluationConfig:
         max_utts: the first N utterances of the split (0 = all).
         sweeps: option name -> values as text (converted to the option's type), each value one more condition
             (an option the family lacks is skipped); ``nfe`` sweeps network evaluations through ``steps``.
+        sweep_utts: the sweep's conditions synthesize only the first N evaluated sentences (0 = all of them):
+            a sweep's low-NFE points are noise that the recognizer is slowest on, and a curve needs fewer sentences
+            than the headline does.
         choose: option name -> candidate values (text): before the test split, each candidate is scored on the
             first ``choose_utts`` validation sentences (of those within one standard error of the lowest ASR word
             error rate, the one of lowest mel L1; see :mod:`tts_gen.evaluate.pipeline.choice`) becomes the
@@ -51,6 +54,7 @@ class EvaluationConfig:
     device: str = "cpu"
     max_utts: int = 0
     sweeps: dict[str, list[str]] = field(default_factory=dict)
+    sweep_utts: int = 0
     seed: int = 1234
     length_scale: float = 1.0
     diversity_samples: int = 4
@@ -69,7 +73,7 @@ class EvaluationConfig:
             raise ValueError(f"cannot skip {', '.join(unknown)}; choose from: {', '.join(SKIPPABLE)}")
         if len(self.choose) > 1:
             raise ValueError(f"--choose takes one option, got {', '.join(self.choose)}")
-        for name in ("max_utts", "choose_utts", "curve_utts"):
+        for name in ("max_utts", "sweep_utts", "choose_utts", "curve_utts"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         cache = Path(self.transcript_cache) if self.transcript_cache else None

@@ -33,6 +33,28 @@ def robustness_totals(rows: list[dict]) -> dict[str, Any]:
     }
 
 
+def _default_point(
+    option: str, value: Any, points: list[dict], groups: dict[str, list[dict]], conditions: dict, seed: int
+) -> dict[str, Any]:
+    """The run's own operating point as one more point of a sweep. It is the ``model`` condition when that covers
+    the same sentences as the sweep; when the sweep synthesized fewer (``sweep_utts``), the point is the model's
+    rows on the swept sentences alone (added to ``conditions``), so that every point of the curve averages the same
+    sentences."""
+    swept = {row["id"] for point in points for row in groups.get(point["condition"], [])}
+    model = groups.get("model", [])
+    rows = [row for row in model if row["id"] in swept]
+    if not swept or len(rows) == len(model):
+        return {"value": value, "condition": "model", "default": True}
+    name = condition_name(option, value)
+    conditions[name] = {
+        "set": model[0]["set"],
+        "n": len(rows),
+        "options": model[0].get("options", {}),
+        "metrics": summarize_rows(rows, seed=seed),
+    }
+    return {"value": value, "condition": name, "default": True}
+
+
 def summarize(rows: list[dict], info: dict, notes: list[str], complete: bool, pending: int) -> dict[str, Any]:
     """The summary of scored ``rows`` of one evaluation described by ``info`` (``eval.json``)."""
     groups: dict[str, list[dict]] = {}
@@ -52,7 +74,7 @@ def summarize(rows: list[dict], info: dict, notes: list[str], complete: bool, pe
     for option, values in info.get("sweeps", {}).items():
         points = [{"value": value, "condition": condition_name(option, value)} for value in values]
         if defaults.get(option) is not None and defaults[option] not in values:
-            points.append({"value": defaults[option], "condition": "model", "default": True})
+            points.append(_default_point(option, defaults[option], points, groups, conditions, info.get("seed", 0)))
         sweeps[option] = [p for p in points if p["condition"] in conditions]
     return {
         "eval": info,

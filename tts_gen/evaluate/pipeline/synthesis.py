@@ -214,13 +214,16 @@ class Evaluator:
         """Every synthesis of the evaluation, in the order they run."""
         test = [(i, utt, self.dataset.tokens[i]) for i, utt in enumerate(self.utterances)]
         conditions: list[tuple[str, dict[str, Any]]] = [("model", {})]
-        for name, values in self.sweeps.items():
-            conditions += [(condition_name(name, value), self.sweep_options(name, value)) for value in values]
         if "copy-synthesis" not in self.config.skip:
             conditions.insert(0, ("copy-synthesis", {}))
         jobs = [
             Job(c, "test", utt.id, utt.text, tokens, options, i) for c, options in conditions for i, utt, tokens in test
         ]
+        swept = test[: self.config.sweep_utts or None]
+        for name, values in self.sweeps.items():
+            for value in values:
+                condition, options = condition_name(name, value), self.sweep_options(name, value)
+                jobs += [Job(condition, "test", utt.id, utt.text, tokens, options, i) for i, utt, tokens in swept]
         if "robustness" not in self.config.skip:
             sentences = robustness_sentences()
             if self.config.robustness_max >= 0:

@@ -100,17 +100,20 @@ def sweep_section(evaluated: list[Entry], out_dir: Path) -> list:
     blocks = []
     options = sorted({o for e in evaluated for o in (e.summary or {}).get("sweeps", {})})
     for option in options:
-        rows = []
+        rows, sentences = [], set()
         for entry in evaluated:
             for point in sorted(entry.summary["sweeps"].get(option, []), key=lambda p: p["value"]):
-                metrics = entry.condition(point["condition"])["metrics"]
+                condition = entry.condition(point["condition"])
+                metrics = condition["metrics"]
+                sentences.add(condition["n"])
                 value = f"{point['value']:g}" + (" (default)" if point.get("default") else "")
                 rows.append(
                     [Cell(entry.label), Cell(value)]
                     + [Cell(estimate_text(metrics.get(k))) for k in SWEEP_METRICS + ("rtf_total",)]
                 )
         header = ["family", option] + [metric(k).label for k in SWEEP_METRICS + ("rtf_total",)]
-        blocks.append(Table(header, rows, f"Sweep of {option}."))
+        counted = ", ".join(str(n) for n in sorted(sentences))
+        blocks.append(Table(header, rows, f"Sweep of {option}, each point on {counted} test sentences."))
         image = plots.sweep_curves(evaluated, option, list(SWEEP_METRICS), out_dir / f"sweep_{option}.png")
         blocks.append(
             Image(
