@@ -12,8 +12,8 @@ install: $(STAMP)
 demo: $(STAMP)
 	recipes/demo/run.sh
 
-test: $(STAMP)
-	$(VENV)/bin/python -m pytest -q
+test: $(STAMP)  # one test process per core (each runs torch on one thread)
+	$(VENV)/bin/python -m pytest -q -n auto
 
 clean-demo:  # what the demo writes: its runs (every budget) and the built-in corpus
 	rm -rf exp/demo-short exp/demo-medium exp/demo-long data/ljflite

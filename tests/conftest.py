@@ -3,10 +3,16 @@ and vocoder run trained on them."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 import torch
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # Two test processes share the 2 cores: each keeps torch, and the processes it starts, on one thread.
+    os.environ["OMP_NUM_THREADS"] = "1"
+    torch.set_num_threads(1)
 
 DATA = Path(__file__).parent / "data"
 MINI_CORPUS = DATA / "ljspeech-mini"

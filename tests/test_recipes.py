@@ -79,10 +79,14 @@ def test_joint_protocol_trains_each_family_its_own_encoder(tmp_path):
     assert f"train.init_from={tmp_path / 'exp' / 'prior'}" in log and "train.max_steps=2" in log
 
 
-def test_a_wall_clock_budget_alone_ends_every_decoder_run(tmp_path):
-    run_recipe(tmp_path, "--steps", "", "--minutes", "0.02", "--curve-minutes", "0.005", "--stop-stage", "2")
-    log = (tmp_path / "exp" / "cmd.log").read_text()
-    gan = next(line for line in log.splitlines() if "train egs/demo/gan.yaml" in line)
+def test_a_wall_clock_budget_ends_every_decoder_run_and_copy_synthesis_is_evaluated_once(tmp_path):
+    """Minutes alone end each decoder's training and mark its learning curve's checkpoints; in stage 6 the families
+    of one vocoder share one copy-synthesis, and the sweep's options reach `tts-gen evaluate`."""
+    minutes = ("--steps", "", "--minutes", "0.02", "--curve-minutes", "0.005")
+    skips = ("--skip", "3,4,5", "--eval-vocoder", "griffin-lim", "--eval-skip", "asr dnsmos world")
+    run_recipe(tmp_path, *minutes, *skips, "--nfe", "2", "--nfe-utts", "1")
+    log = (tmp_path / "exp" / "cmd.log").read_text().splitlines()
+    gan = next(line for line in log if "train egs/demo/gan.yaml" in line)
     assert "train.max_minutes=0.02" in gan and "train.max_steps=0" in gan  # not the config's step count
     assert "train.keep_every_minutes=0.005" in gan
     checkpoints = step_checkpoints(tmp_path / "exp" / "gan")
@@ -91,11 +95,8 @@ def test_a_wall_clock_budget_alone_ends_every_decoder_run(tmp_path):
     # the learning curve's checkpoints are those the clock marked, and the last one
     assert last["kept_steps"] and {checkpoint_step(p) for p in checkpoints} == {*last["kept_steps"], last["step"]}
 
-
-def test_copy_synthesis_is_evaluated_once_for_the_families_of_one_vocoder(tmp_path):
-    run_recipe(tmp_path, "--skip", "3,4,5", "--eval-vocoder", "griffin-lim", "--eval-skip", "asr dnsmos world")
-    log = (tmp_path / "exp" / "cmd.log").read_text().splitlines()
     prior, gan = (next(line for line in log if f"[stage6.{family}]" in line) for family in ("prior", "gan"))
     assert "copy-synthesis" not in prior and "--skip asr dnsmos world copy-synthesis" in gan
+    assert "--sweep nfe=2 --sweep-utts 1" in gan and "--learning-curve" in gan  # gan has no steps: a note, no sweep
     report = (tmp_path / "exp" / "report" / "report.md").read_text()
     assert "copy-synthesis (ceiling)" in report, "the report takes copy-synthesis from the evaluation that made it"

@@ -14,7 +14,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 import torch
 
 from tests.conftest import ROOT, TINY_ENCODER
@@ -115,34 +114,35 @@ def max_difference(a: dict, b: dict) -> float:
     return max(float((a[name].double() - b[name].double()).abs().max()) for name in a if a[name].numel())
 
 
-@pytest.mark.parametrize("family", ["prior", "flow"])
-def test_two_processes_of_half_batches_reach_the_weights_of_one_process(prepared_mini, tmp_path, family):
+def test_two_processes_of_half_batches_reach_the_weights_of_one_process(prepared_mini, tmp_path):
     """Two ranks with batches of 2 = one process with batches of 4 on the same 4 utterances, after 2 steps: the
     prior (no noise) and the flow (ActNorm initialised from the data). The utterances are cut to one length, so
     each batch's loss is the mean of its items'; an eps of 1e-3 makes Adam's update follow the gradient's size; in
-    float64, as the flow's zero-initialised last layers get gradients that are small differences of large sums."""
-    same = [
-        "train.max_steps=2",
-        "train.eps=1e-3",
-        *NO_DROPOUT,
-        *(["model.decoder.dropout=0"] if family == "flow" else []),
-    ]
-    run_jobs(
-        1,
-        prepared_mini,
-        tmp_path,
-        [acoustic_job("one", family, [*same, "train.batch_size=4"], equal_lengths=4, float64=True)],
-    )
-    two_ranks = acoustic_job("two", family, [*same, "train.batch_size=2"], equal_lengths=4, float64=True)
-    run_jobs(2, prepared_mini, tmp_path, [two_ranks])
-    run_jobs(1, prepared_mini, tmp_path, [{**two_ranks, "name": "alone"}])  # rank 0's batches, no other rank
-    (one,), (rank0, rank1), (alone,) = (
-        results(tmp_path, name, n) for name, n in [("one", 1), ("two", 2), ("alone", 1)]
-    )
-    assert rank0["step"] == one["step"] == 2
-    assert_equal_states(rank0["state"], rank1["state"])
-    assert max_difference(rank0["state"], one["state"]) < 1e-10
-    assert max_difference(alone["state"], one["state"]) > 1e-5  # the comparison sees which utterances were used
+    float64, as the flow's zero-initialised last layers get gradients that are small differences of large sums.
+    Both families' single-process runs share one launch, and their two-rank runs another."""
+    families = ("prior", "flow")
+    single, two_ranks = [], []
+    for family in families:
+        same = [
+            "train.max_steps=2",
+            "train.eps=1e-3",
+            *NO_DROPOUT,
+            *(["model.decoder.dropout=0"] if family == "flow" else []),
+        ]
+        halves = acoustic_job(f"{family}-two", family, [*same, "train.batch_size=2"], equal_lengths=4, float64=True)
+        whole = acoustic_job(f"{family}-one", family, [*same, "train.batch_size=4"], equal_lengths=4, float64=True)
+        two_ranks.append(halves)
+        single += [whole, {**halves, "name": f"{family}-alone"}]  # rank 0's batches, no other rank
+    run_jobs(1, prepared_mini, tmp_path, single)
+    run_jobs(2, prepared_mini, tmp_path, two_ranks)
+    for family in families:
+        (one,), (rank0, rank1), (alone,) = (
+            results(tmp_path, f"{family}-{name}", n) for name, n in [("one", 1), ("two", 2), ("alone", 1)]
+        )
+        assert rank0["step"] == one["step"] == 2, family
+        assert_equal_states(rank0["state"], rank1["state"])
+        assert max_difference(rank0["state"], one["state"]) < 1e-10, family
+        assert max_difference(alone["state"], one["state"]) > 1e-5, family  # it sees which utterances were used
 
 
 def test_every_family_trains_under_two_processes_with_identical_weights_and_its_own_noise(prepared_mini, tmp_path):
