@@ -45,6 +45,10 @@ def test_report_has_every_section(report, tiny_evaluations):
     assert all(label in text for label in labels)
     assert re.search(r"\| NLL \(family units\) \|.*\*\*", text)  # one family is best, in bold
     assert "Wilcoxon" in text and "config hash" in text and "git " in text
+    sweep = text.split("## Quality against network evaluations and speed")[1].split("## Robustness")[0]
+    header = next(line for line in sweep.splitlines() if line.startswith("| family |"))
+    assert "| WER |" in header and "DNSMOS" not in header  # only what was measured: DNSMOS was skipped
+    assert "WER against the real-time factor" in sweep
     for image in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text):
         assert (report / image).is_file() and (report / image).read_bytes()[:4] == b"\x89PNG"
     audio = re.findall(r"\]\((audio/[^)]+\.wav)\)", text)

@@ -54,7 +54,7 @@ from tts_gen.evaluate.report.verdict import check_spines, pairwise, protocol_tex
 from tts_gen.files import write_text
 from tts_gen.runtime import cpu_name
 
-SWEEP_METRICS = ("mcd_db", "mel_l1", "wer", "dnsmos_ovrl")
+SWEEP_METRICS = ("wer", "mel_l1", "mcd_db", "dnsmos_ovrl")  # the first one measured is drawn against speed
 
 
 @dataclass
@@ -96,10 +96,20 @@ def corpus_paragraph(entries: list[Entry]) -> Paragraph:
     return Paragraph(text)
 
 
+def swept_metrics(evaluated: list[Entry], option: str) -> list[str]:
+    """The measures of :data:`SWEEP_METRICS` that some point of the sweep of ``option`` has (an evaluation can skip
+    some: the demo skips WORLD and DNSMOS)."""
+    points = [(e, p) for e in evaluated for p in (e.summary or {}).get("sweeps", {}).get(option, [])]
+    return [k for k in SWEEP_METRICS if any(k in e.condition(p["condition"])["metrics"] for e, p in points)]
+
+
 def sweep_section(evaluated: list[Entry], out_dir: Path) -> list:
     blocks = []
     options = sorted({o for e in evaluated for o in (e.summary or {}).get("sweeps", {})})
     for option in options:
+        keys = swept_metrics(evaluated, option)
+        if not keys:
+            continue
         rows, sentences = [], set()
         for entry in evaluated:
             for point in sorted(entry.summary["sweeps"].get(option, []), key=lambda p: p["value"]):
@@ -109,17 +119,14 @@ def sweep_section(evaluated: list[Entry], out_dir: Path) -> list:
                 value = f"{point['value']:g}" + (" (default)" if point.get("default") else "")
                 rows.append(
                     [Cell(entry.label), Cell(value)]
-                    + [Cell(estimate_text(metrics.get(k))) for k in SWEEP_METRICS + ("rtf_total",)]
+                    + [Cell(estimate_text(metrics.get(k))) for k in (*keys, "rtf_total")]
                 )
-        header = ["family", option] + [metric(k).label for k in SWEEP_METRICS + ("rtf_total",)]
+        header = ["family", option] + [metric(k).label for k in (*keys, "rtf_total")]
         counted = ", ".join(str(n) for n in sorted(sentences))
         blocks.append(Table(header, rows, f"Sweep of {option}, each point on {counted} test sentences."))
-        image = plots.sweep_curves(evaluated, option, list(SWEEP_METRICS), out_dir / f"sweep_{option}.png")
-        blocks.append(
-            Image(
-                image, f"Quality against {option}, and {metric(SWEEP_METRICS[0]).label} against the real-time factor."
-            )
-        )
+        image = plots.sweep_curves(evaluated, option, keys, out_dir / f"sweep_{option}.png")
+        caption = f"Quality against {option}, and {metric(keys[0]).label} against the real-time factor."
+        blocks.append(Image(image, caption))
     notes = [f"{e.label}: {note}" for e in evaluated for note in e.summary.get("notes", [])]
     if notes:
         blocks.append(Paragraph("Notes: " + " ".join(notes)))

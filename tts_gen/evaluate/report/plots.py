@@ -58,12 +58,14 @@ def sweep_curves(entries: list[Entry], option: str, keys: list[str], path: Path)
     """Quality against the value of ``option`` (one line per family) and against the total real-time factor."""
     plt = _pyplot()
     figure, axes = plt.subplots(1, len(keys) + 1, figsize=(3.4 * (len(keys) + 1), 3.2), squeeze=False)
+    swept = set()
     for entry in entries:
         points = sorted((entry.summary or {}).get("sweeps", {}).get(option, []), key=lambda p: p["value"])
         if not points:
             continue
         metrics = [entry.condition(p["condition"])["metrics"] for p in points]
         values = [p["value"] for p in points]
+        swept.update(v for v in values if isinstance(v, (int, float)))
         for axis, key in zip(axes[0], keys):
             ys = [m.get(key, {}).get("mean", np.nan) for m in metrics]
             axis.plot(values, [np.nan if y is None else y for y in ys], marker="o", label=entry.label)
@@ -75,6 +77,8 @@ def sweep_curves(entries: list[Entry], option: str, keys: list[str], path: Path)
         axis.set_title(metric(key).label, fontsize=9)
         if option in ("steps", "nfe"):
             axis.set_xscale("log")
+            axis.set_xticks(sorted(swept), [f"{v:g}" for v in sorted(swept)])  # the swept counts, not powers of 10
+            axis.minorticks_off()
     axes[0][-1].set_xlabel("real-time factor (total)", fontsize=8)
     axes[0][-1].set_title(f"{metric(keys[0]).label} against speed", fontsize=9)
     axes[0][-1].legend(fontsize=7)
