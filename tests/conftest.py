@@ -10,7 +10,7 @@ import pytest
 import torch
 
 if os.environ.get("PYTEST_XDIST_WORKER"):
-    # Two test processes share the 2 cores: each keeps torch, and the processes it starts, on one thread.
+    # One test process per core (make test): each keeps torch, and the processes it starts, on one thread.
     os.environ["OMP_NUM_THREADS"] = "1"
     torch.set_num_threads(1)
 

@@ -33,6 +33,16 @@ def robustness_totals(rows: list[dict]) -> dict[str, Any]:
     }
 
 
+def condition_summary(group: list[dict], seed: int) -> dict[str, Any]:
+    """One condition's entry in the summary: its set, sentence count, options and metric estimates."""
+    return {
+        "set": group[0]["set"],
+        "n": len(group),
+        "options": group[0].get("options", {}),
+        "metrics": summarize_rows(group, seed=seed),
+    }
+
+
 def _default_point(
     option: str, value: Any, points: list[dict], groups: dict[str, list[dict]], conditions: dict, seed: int
 ) -> dict[str, Any]:
@@ -46,12 +56,7 @@ def _default_point(
     if not swept or len(rows) == len(model):
         return {"value": value, "condition": "model", "default": True}
     name = condition_name(option, value)
-    conditions[name] = {
-        "set": model[0]["set"],
-        "n": len(rows),
-        "options": model[0].get("options", {}),
-        "metrics": summarize_rows(rows, seed=seed),
-    }
+    conditions[name] = condition_summary(rows, seed)
     return {"value": value, "condition": name, "default": True}
 
 
@@ -60,15 +65,7 @@ def summarize(rows: list[dict], info: dict, notes: list[str], complete: bool, pe
     groups: dict[str, list[dict]] = {}
     for row in rows:
         groups.setdefault(row["condition"], []).append(row)
-    conditions = {}
-    for name in condition_order(set(groups)):
-        group = groups[name]
-        conditions[name] = {
-            "set": group[0]["set"],
-            "n": len(group),
-            "options": group[0].get("options", {}),
-            "metrics": summarize_rows(group, seed=info.get("seed", 0)),
-        }
+    conditions = {name: condition_summary(groups[name], info.get("seed", 0)) for name in condition_order(set(groups))}
     sweeps = {}
     defaults = {**info.get("options", {}), NFE: info.get("sampling", {}).get("nfe")}
     for option, values in info.get("sweeps", {}).items():

@@ -213,17 +213,17 @@ class Evaluator:
     def jobs(self) -> list[Job]:
         """Every synthesis of the evaluation, in the order they run."""
         test = [(i, utt, self.dataset.tokens[i]) for i, utt in enumerate(self.utterances)]
-        conditions: list[tuple[str, dict[str, Any]]] = [("model", {})]
+        swept = test[: self.config.sweep_utts or None]  # a sweep's conditions synthesize the first sentences only
+        conditions: list[tuple[str, dict[str, Any], list]] = [("model", {}, test)]
         if "copy-synthesis" not in self.config.skip:
-            conditions.insert(0, ("copy-synthesis", {}))
-        jobs = [
-            Job(c, "test", utt.id, utt.text, tokens, options, i) for c, options in conditions for i, utt, tokens in test
-        ]
-        swept = test[: self.config.sweep_utts or None]
+            conditions.insert(0, ("copy-synthesis", {}, test))
         for name, values in self.sweeps.items():
-            for value in values:
-                condition, options = condition_name(name, value), self.sweep_options(name, value)
-                jobs += [Job(condition, "test", utt.id, utt.text, tokens, options, i) for i, utt, tokens in swept]
+            conditions += [(condition_name(name, value), self.sweep_options(name, value), swept) for value in values]
+        jobs = [
+            Job(c, "test", utt.id, utt.text, tokens, options, i)
+            for c, options, sentences in conditions
+            for i, utt, tokens in sentences
+        ]
         if "robustness" not in self.config.skip:
             sentences = robustness_sentences()
             if self.config.robustness_max >= 0:
