@@ -153,6 +153,11 @@ def test_bad_sweep_and_skip_are_one_line_errors(tiny_runs, evaluation_data, tmp_
     assert "OPTION=V1,V2" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(evaluate_args(tiny_runs[0], evaluation_data, tmp_path / "y", "--skip", "everything"))
+    capsys.readouterr()
+    assert main(evaluate_args(tiny_runs[0], evaluation_data, tmp_path / "z", "--sweep-utts", "-1")) == 2
+    error = capsys.readouterr().err.strip()
+    assert "sweep_utts must be >= 0, got -1" in error and "\n" not in error
+    assert not (tmp_path / "z").exists()
 
 
 def test_a_transcript_cache_that_is_a_folder_is_a_one_line_error(tiny_runs, evaluation_data, tmp_path, capsys):
