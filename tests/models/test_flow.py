@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 import torch
 
 from tts_gen.models.decoders.flow import FlowDecoder, FlowDecoderConfig
@@ -11,10 +12,15 @@ from tts_gen.models.decoders.flow import FlowDecoder, FlowDecoderConfig
 N_MELS = 8
 
 
-def tiny_flow() -> FlowDecoder:
+def tiny_flow(conditional_base: bool = False) -> FlowDecoder:
     torch.manual_seed(0)
-    config = FlowDecoderConfig(hidden_channels=8, n_blocks=2, n_layers=2, kernel_size=3, dropout=0.0)
-    return FlowDecoder(config, N_MELS)
+    config = FlowDecoderConfig(
+        hidden_channels=8, n_blocks=2, n_layers=2, kernel_size=3, dropout=0.0, conditional_base=conditional_base
+    )
+    decoder = FlowDecoder(config, N_MELS)
+    if conditional_base:  # a base that is not N(0, I) yet: the projection starts at zero
+        torch.nn.init.normal_(decoder.base.project.weight, std=0.3)
+    return decoder
 
 
 def random_pair(frames: int = 6):
@@ -49,8 +55,9 @@ def test_the_inverse_undoes_the_forward_map():
     assert torch.allclose(x, expected, atol=1e-5)
 
 
-def test_the_loss_is_the_exact_negative_log_likelihood_per_mel_bin():
-    decoder = tiny_flow()
+@pytest.mark.parametrize("conditional_base", [False, True])
+def test_the_loss_is_the_exact_negative_log_likelihood_per_mel_bin(conditional_base):
+    decoder = tiny_flow(conditional_base)
     cond, mask, target = random_pair()
     initialise(decoder, cond, mask, target)
     with torch.no_grad():
@@ -61,11 +68,19 @@ def test_the_loss_is_the_exact_negative_log_likelihood_per_mel_bin():
         return x.flatten()
 
     jacobian = torch.autograd.functional.jacobian(f, target.flatten())
-    z = f(target.flatten())
+    z = f(target.flatten()).detach()
     elements = target.numel()
-    z = z.detach()
+    with torch.no_grad():
+        (cond_sq,), mask_sq = decoder._squeezed(cond, mask=mask)
+        mean, log_std = decoder._base(cond_sq, mask_sq)
+    if conditional_base:
+        assert log_std.abs().sum() > 0
+    standardized = (z - mean.flatten()) * torch.exp(-log_std.flatten())
     log_density = (
-        -0.5 * float((z**2).sum()) - 0.5 * math.log(2 * math.pi) * elements + float(torch.slogdet(jacobian)[1])
+        -0.5 * float((standardized**2).sum())
+        - float(log_std.sum())
+        - 0.5 * math.log(2 * math.pi) * elements
+        + float(torch.slogdet(jacobian)[1])
     )
     assert abs(nll - (-log_density / elements)) < 1e-4
 

@@ -16,6 +16,11 @@ flow-matching decoders do), so that at initialisation, when ActNorm has centred 
 couplings are identities, a sample is already ``cond`` plus noise of the residual's size: the family starts
 from the encoder's prediction instead of having to learn to reproduce it through its 1x1 convolutions. Every
 coupling network also sees ``cond``, so the family sits behind the common interface.
+
+``conditional_base`` restores the other half of Glow-TTS's prior: there the base distribution N(mu, sigma) comes from
+the text encoder and is trained by the flow's likelihood; on a frozen shared spine nothing would train it, so a small
+network of the decoder predicts z's mean and log standard deviation from ``cond`` (starting at N(0, I)), and
+sampling draws ``z ~ N(mean, (temperature * std)^2)``.
 """
 
 from __future__ import annotations
@@ -45,11 +50,12 @@ class FlowDecoderConfig(DecoderConfig):
     dropout: float = 0.05
     n_split: int = 4
     n_squeeze: int = 2
+    conditional_base: bool = False
 
 
 @dataclass
 class FlowOptions:
-    """Sampling options: ``temperature`` scales the standard deviation of z (Glow-TTS uses 0.667)."""
+    """Sampling options: ``temperature`` scales the standard deviation of z around its mean (Glow-TTS uses 0.667)."""
 
     temperature: float = 0.667
 
@@ -185,6 +191,25 @@ class AffineCoupling(nn.Module):
         return torch.cat([z0, x1], dim=1)
 
 
+class ConditionalBase(nn.Module):
+    """The base distribution N(mean, std^2) of z given the condition, per frame and channel, as Glow-TTS's prior
+    from its text encoder: a convolution, ReLU and a 1x1 projection whose zero initialisation starts at N(0, I).
+
+    Shapes: cond (B, C, T), mask (B, 1, T) -> mean, log_std (B, C, T)."""
+
+    def __init__(self, channels: int, hidden_channels: int, kernel_size: int):
+        super().__init__()
+        self.hidden = nn.Conv1d(channels, hidden_channels, kernel_size, padding=kernel_size // 2)
+        self.project = nn.Conv1d(hidden_channels, 2 * channels, 1)
+        nn.init.zeros_(self.project.weight)
+        nn.init.zeros_(self.project.bias)
+
+    def forward(self, cond: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        hidden = torch.relu(self.hidden(cond * mask)) * mask
+        mean, log_std = self.project(hidden).chunk(2, dim=1)
+        return mean * mask, log_std * mask
+
+
 class FlowDecoder(Decoder):
     """Glow-TTS decoder: mel <-> z, exact log-likelihood. Loss term: ``flow/nll`` (nats per mel bin)."""
 
@@ -199,6 +224,16 @@ class FlowDecoder(Decoder):
             self.flows.append(ActNorm(channels))
             self.flows.append(InvertibleConv1x1(channels, config.n_split))
             self.flows.append(AffineCoupling(channels, channels, config))
+        self.base = None
+        if config.conditional_base:
+            self.base = ConditionalBase(channels, config.hidden_channels, config.kernel_size)
+
+    def _base(self, cond_sq: torch.Tensor, mask_sq: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean and log standard deviation of z given the condition: (0, 0) without a conditional base."""
+        if self.base is None:
+            zeros = torch.zeros_like(cond_sq)
+            return zeros, zeros
+        return self.base(cond_sq, mask_sq)
 
     def loss_keys(self) -> tuple[str, ...]:
         return ("flow/nll",)
@@ -216,7 +251,9 @@ class FlowDecoder(Decoder):
             x, flow_logdet = flow(x, mask_sq, cond_sq)
             logdet = logdet + flow_logdet
         elements = mask_sq.sum() * x.shape[1]
-        gaussian = 0.5 * ((x**2) * mask_sq).sum() + 0.5 * math.log(2 * math.pi) * elements
+        mean, log_std = self._base(cond_sq, mask_sq)
+        standardized = (x - mean) * torch.exp(-log_std)
+        gaussian = ((0.5 * standardized**2 + log_std) * mask_sq).sum() + 0.5 * math.log(2 * math.pi) * elements
         nll = (gaussian - logdet.sum()) / elements
         return DecoderOutput(terms={"flow/nll": nll})
 
@@ -227,7 +264,8 @@ class FlowDecoder(Decoder):
         """The latent z ~ N(0, temperature^2 I) (unsqueezed to the mel's shape) and its image cond + f^-1(z)."""
         length = cond.shape[-1]
         (cond_sq,), mask_sq = self._squeezed(cond, mask=mask)
-        z = options.temperature * torch.randn_like(cond_sq) * mask_sq
+        mean, log_std = self._base(cond_sq, mask_sq)
+        z = (mean + options.temperature * torch.exp(log_std) * torch.randn_like(cond_sq)) * mask_sq
         latent, x = unsqueeze(z, mask_sq, self.config.n_squeeze)[0], z
         for flow in reversed(self.flows):
             x = flow.inverse(x, mask_sq, cond_sq)
