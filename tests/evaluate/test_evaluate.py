@@ -6,8 +6,10 @@ import json
 
 import pytest
 
+from tests.conftest import ROOT
 from tests.evaluate.conftest import SECOND, evaluate_args
 from tts_gen.cli import main
+from tts_gen.config import load_yaml
 from tts_gen.files import read_json_lines
 
 
@@ -65,7 +67,8 @@ def test_evaluation_records_protocol_budget_sampling_and_choice(tiny_evaluations
     budget = info["budget"]
     assert (budget["steps"], budget["batch_size"], budget["loss_window"]) == (2, 2, "172 frames (2.0 s)")
     assert 2 <= budget["utterances"] <= 4 and budget["minutes"] > 0 and budget["best_metric"] == "mel_l1"
-    assert budget["device"]["device"] == "cpu" and budget["learning_rate"] == 1e-3
+    configured = load_yaml(ROOT / "egs" / "demo" / "flow.yaml")["train"]["learning_rate"]
+    assert budget["device"]["device"] == "cpu" and budget["learning_rate"] == configured
     assert info["sampling"] == {"sampler": "one pass", "nfe": 1}
     choice = info["choice"]
     assert choice["option"] == "temperature" and [s["value"] for s in choice["scores"]] == [0.0, 0.3]
