@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -63,6 +65,21 @@ def test_the_search_in_threads_equals_the_serial_search(threads):
     expected = maximum_path(gaussian_log_likelihood(mu_x, y), x_lengths, y_lengths, threads=1).sum(-1).long()
     assert torch.equal(with_threads, expected)
     assert with_threads.dtype == torch.long and torch.equal(with_threads.sum(-1), y_lengths)
+
+
+NO_CACHE_FOLDER = """
+import numba.core.caching, torch
+numba.core.caching.CacheImpl._locator_classes = []  # no folder where numba could write its cache
+from tts_gen.models.alignment import maximum_path
+value = torch.tensor([[[0.0, 5.0, 0.0], [9.0, 0.0, 1.0]]])
+print(maximum_path(value, torch.tensor([2]), torch.tensor([3]))[0].sum(-1).tolist())
+"""
+
+
+def test_the_search_compiles_where_numba_cannot_write_its_cache():
+    result = subprocess.run([sys.executable, "-c", NO_CACHE_FOLDER], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["[2.0,", "1.0]"]  # token 0 takes frames 0-1, token 1 frame 2
 
 
 def test_align_recovers_a_planted_alignment():

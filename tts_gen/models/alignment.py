@@ -5,10 +5,10 @@ frames that maximizes the log-likelihood of the target mel under the prior ``N(m
 Grad-TTS and Matcha-TTS do. The dynamic program has three implementations that give the same durations, bit for bit:
 
 * on the host, a numba-compiled loop (JIT, no build step; the machine code is cached beside the module, so only the
-  first process compiles it, 2.6 s on 2 CPU cores) over each utterance. Parts of the batch are searched at
-  the same time by ``torch.get_num_threads()`` Python threads (the compiled loop releases the GIL), not by numba's
-  parallel (OpenMP) layer, which resets the thread count of torch's OpenMP pool. Each utterance is searched alone,
-  so the result does not depend on the number of threads;
+  first process compiles it, 2.6 s on 2 CPU cores; where no folder is writable, every process does) over each
+  utterance. Parts of the batch are searched at the same time by ``torch.get_num_threads()`` Python threads (the
+  compiled loop releases the GIL), not by numba's parallel (OpenMP) layer, which resets the thread count of torch's
+  OpenMP pool. Each utterance is searched alone, so the result does not depend on the number of threads;
 * with torch ops on the tensor's own device (the default for CUDA tensors without Triton: the (B, T_text, T_mel)
   matrix never crosses to the host, and nothing waits for the device). A loop over the mel frames updates the
   (B, T_text) column of path scores of the whole batch at once, in the numba loop's arithmetic, and keeps one bool
@@ -46,7 +46,17 @@ class SentenceTooLongError(TTSGenError, ValueError):
     """The predicted length of a sentence is above :data:`MAX_SENTENCE_FRAMES`."""
 
 
-@numba.njit(cache=True, nogil=True)
+def _compiled(function):
+    """numba's nopython JIT of ``function``, without the GIL, its machine code cached on disk; where numba finds no
+    writable folder for the cache (a read-only install and home), compiled in each process instead of failing at
+    import."""
+    try:
+        return numba.njit(cache=True, nogil=True)(function)
+    except RuntimeError:  # numba: "cannot cache function ...: no locator available"
+        return numba.njit(nogil=True)(function)
+
+
+@_compiled
 def _maximum_path_one(value: np.ndarray, durations: np.ndarray, t_x: int, t_y: int) -> None:
     """In place: ``value`` (T_x, T_y) log-likelihoods become path scores, ``durations`` (zeros, >= T_x) get the
     frames of each token on the best alignment.
@@ -69,7 +79,7 @@ def _maximum_path_one(value: np.ndarray, durations: np.ndarray, t_x: int, t_y: i
             index -= 1
 
 
-@numba.njit(cache=True, nogil=True)
+@_compiled
 def _maximum_path_batch(log_likelihood: np.ndarray, durations: np.ndarray, t_xs: np.ndarray, t_ys: np.ndarray) -> None:
     """``durations[b]`` = the best alignment of each item; ``log_likelihood`` (B, T_x, T_y) is only read: each
     item's scores are copied to a scratch array of its own lengths (small enough to stay in the core's cache)."""
