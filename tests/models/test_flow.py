@@ -72,7 +72,8 @@ def test_the_loss_is_the_exact_negative_log_likelihood_per_mel_bin(conditional_b
     elements = target.numel()
     with torch.no_grad():
         (cond_sq,), mask_sq = decoder._squeezed(cond, mask=mask)
-        mean, log_std = decoder._base(cond_sq, mask_sq)
+        base = decoder._base(cond_sq, mask_sq)
+    mean, log_std = base.mean, base.log_std
     if conditional_base:
         assert log_std.abs().sum() > 0
     standardized = (z - mean.flatten()) * torch.exp(-log_std.flatten())

@@ -33,6 +33,7 @@ from torch import nn
 
 from tts_gen.models.decoders.base import Decoder, DecoderConfig, DecoderOutput
 from tts_gen.models.layers.distributed import sum_over_processes
+from tts_gen.models.layers.gaussian import DiagonalGaussian
 from tts_gen.models.layers.masks import pad_to_multiple
 from tts_gen.models.layers.wavenet import WaveNetStack
 
@@ -195,7 +196,7 @@ class ConditionalBase(nn.Module):
     """The base distribution N(mean, std^2) of z given the condition, per frame and channel, as Glow-TTS's prior
     from its text encoder: a convolution, ReLU and a 1x1 projection whose zero initialisation starts at N(0, I).
 
-    Shapes: cond (B, C, T), mask (B, 1, T) -> mean, log_std (B, C, T)."""
+    Shapes: cond (B, C, T), mask (B, 1, T) -> Gaussian of (B, C, T)."""
 
     def __init__(self, channels: int, hidden_channels: int, kernel_size: int):
         super().__init__()
@@ -204,10 +205,10 @@ class ConditionalBase(nn.Module):
         nn.init.zeros_(self.project.weight)
         nn.init.zeros_(self.project.bias)
 
-    def forward(self, cond: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, cond: torch.Tensor, mask: torch.Tensor) -> DiagonalGaussian:
         hidden = torch.relu(self.hidden(cond * mask)) * mask
         mean, log_std = self.project(hidden).chunk(2, dim=1)
-        return mean * mask, log_std * mask
+        return DiagonalGaussian(mean * mask, log_std * mask)
 
 
 class FlowDecoder(Decoder):
@@ -228,11 +229,11 @@ class FlowDecoder(Decoder):
         if config.conditional_base:
             self.base = ConditionalBase(channels, config.hidden_channels, config.kernel_size)
 
-    def _base(self, cond_sq: torch.Tensor, mask_sq: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Mean and log standard deviation of z given the condition: (0, 0) without a conditional base."""
+    def _base(self, cond_sq: torch.Tensor, mask_sq: torch.Tensor) -> DiagonalGaussian:
+        """The distribution of z given the (squeezed) condition: N(0, I) without a conditional base."""
         if self.base is None:
             zeros = torch.zeros_like(cond_sq)
-            return zeros, zeros
+            return DiagonalGaussian(zeros, zeros)
         return self.base(cond_sq, mask_sq)
 
     def loss_keys(self) -> tuple[str, ...]:
@@ -251,9 +252,9 @@ class FlowDecoder(Decoder):
             x, flow_logdet = flow(x, mask_sq, cond_sq)
             logdet = logdet + flow_logdet
         elements = mask_sq.sum() * x.shape[1]
-        mean, log_std = self._base(cond_sq, mask_sq)
-        standardized = (x - mean) * torch.exp(-log_std)
-        gaussian = ((0.5 * standardized**2 + log_std) * mask_sq).sum() + 0.5 * math.log(2 * math.pi) * elements
+        base = self._base(cond_sq, mask_sq)
+        standardized = (x - base.mean) * torch.exp(-base.log_std)
+        gaussian = ((0.5 * standardized**2 + base.log_std) * mask_sq).sum() + 0.5 * math.log(2 * math.pi) * elements
         nll = (gaussian - logdet.sum()) / elements
         return DecoderOutput(terms={"flow/nll": nll})
 
@@ -261,11 +262,11 @@ class FlowDecoder(Decoder):
         return self.trajectory(cond, mask, options)[-1][1]
 
     def trajectory(self, cond: torch.Tensor, mask: torch.Tensor, options: FlowOptions) -> list:
-        """The latent z ~ N(0, temperature^2 I) (unsqueezed to the mel's shape) and its image cond + f^-1(z)."""
+        """The latent z ~ N(mean, (temperature * std)^2) of the base (unsqueezed to the mel's shape) and its image
+        cond + f^-1(z)."""
         length = cond.shape[-1]
         (cond_sq,), mask_sq = self._squeezed(cond, mask=mask)
-        mean, log_std = self._base(cond_sq, mask_sq)
-        z = (mean + options.temperature * torch.exp(log_std) * torch.randn_like(cond_sq)) * mask_sq
+        z = self._base(cond_sq, mask_sq).sample(mask_sq, options.temperature)
         latent, x = unsqueeze(z, mask_sq, self.config.n_squeeze)[0], z
         for flow in reversed(self.flows):
             x = flow.inverse(x, mask_sq, cond_sq)

@@ -33,6 +33,7 @@ import torch
 from torch import nn
 
 from tts_gen.models.decoders.base import Decoder, DecoderConfig, DecoderOutput
+from tts_gen.models.layers.gaussian import DiagonalGaussian
 from tts_gen.models.layers.wavenet import WaveNetStack
 
 
@@ -84,19 +85,6 @@ class VAEOptions:
     def __post_init__(self) -> None:
         if self.temperature < 0:
             raise ValueError(f"temperature must be >= 0, got {self.temperature}")
-
-
-@dataclass
-class DiagonalGaussian:
-    """A diagonal Gaussian over z: mean and log standard deviation, both (B, z_channels, T)."""
-
-    mean: torch.Tensor
-    log_std: torch.Tensor
-
-    def sample(self, mask: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
-        """z = mean + temperature * std * eps, zero past ``mask`` (B, 1, T)."""
-        noise = torch.randn_like(self.mean)
-        return (self.mean + temperature * torch.exp(self.log_std) * noise) * mask
 
 
 def gaussian_kl(q: DiagonalGaussian, p: DiagonalGaussian) -> torch.Tensor:
